@@ -1,0 +1,208 @@
+"""Run argv lists as root on a storage node.
+
+Two executors share one interface:
+
+* :class:`LocalExecutor` runs on this host through the service's root
+  helper (``sudo cinder-rootwrap /etc/cinder/rootwrap.conf``).
+* :class:`SSHExecutor` runs on a remote storage node over one reused SSH
+  connection; the remote side applies its own root helper.
+
+Neither ever builds a shell string from unquoted input: commands are argv
+lists, and the SSH executor quotes every word for the remote shell.
+"""
+
+import collections
+import shlex
+import subprocess
+import threading
+import time
+
+from oslo_concurrency import processutils
+from oslo_log import log as logging
+
+from arca_openstack import exception
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 120
+
+Result = collections.namedtuple('Result', ['exit_code', 'stdout', 'stderr'])
+
+
+def _check_argv(cmd):
+    if not cmd:
+        raise exception.InvalidInput(what='command', value=cmd,
+                                     reason='is empty')
+    for word in cmd:
+        if not isinstance(word, str) or '\0' in word:
+            raise exception.InvalidInput(
+                what='command word', value=word,
+                reason='must be a string without NUL bytes')
+
+
+class Executor(object):
+    """Interface: run one command as root and return a :class:`Result`."""
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT):
+        self.timeout = timeout
+
+    def execute(self, *cmd, check_exit_code=(0,), process_input=None,
+                timeout=None):
+        """Run ``cmd`` as root.
+
+        :param check_exit_code: exit codes that count as success; any other
+            raises :class:`CommandFailed`. ``False`` accepts every code.
+        :param process_input: text written to the command's stdin.
+        :param timeout: seconds before the command is abandoned and
+            :class:`CommandTimeout` raised; defaults to the executor's.
+        """
+        _check_argv(cmd)
+        timeout = timeout or self.timeout
+        result = self._run(list(cmd), process_input, timeout)
+        if check_exit_code is not False:
+            if isinstance(check_exit_code, int) and not isinstance(
+                    check_exit_code, bool):
+                check_exit_code = (check_exit_code,)
+            if result.exit_code not in tuple(check_exit_code):
+                raise exception.CommandFailed(cmd, result.exit_code,
+                                              result.stdout, result.stderr)
+        return result
+
+    def _run(self, cmd, process_input, timeout):
+        raise NotImplementedError()
+
+    def close(self):
+        """Release connections; the executor may be used again later."""
+
+
+class LocalExecutor(Executor):
+    """Run commands on this host through a root helper."""
+
+    def __init__(self, root_helper, timeout=DEFAULT_TIMEOUT):
+        super().__init__(timeout)
+        self.root_helper = root_helper
+
+    def _run(self, cmd, process_input, timeout):
+        started = []
+        try:
+            stdout, stderr = processutils.execute(
+                *cmd, process_input=process_input,
+                run_as_root=bool(self.root_helper),
+                root_helper=self.root_helper, check_exit_code=[0],
+                timeout=timeout, on_execute=started.append)
+            return Result(0, stdout, stderr)
+        except processutils.ProcessExecutionError as err:
+            return Result(err.exit_code, err.stdout or '', err.stderr or '')
+        except subprocess.TimeoutExpired:
+            for proc in started:
+                proc.kill()
+                proc.wait()
+            raise exception.CommandTimeout(cmd, timeout)
+        except OSError as err:
+            raise exception.CommandFailed(cmd, 127, '', str(err))
+
+
+class SSHExecutor(Executor):
+    """Run commands on a remote storage node over a reused SSH connection.
+
+    :param root_helper: prefix the remote side needs to become root, such
+        as ``sudo cinder-rootwrap /etc/cinder/rootwrap.conf``; empty when
+        logging in as root (the lab).
+    """
+
+    def __init__(self, host, username, key_filename, port=22,
+                 root_helper='', known_hosts_file=None,
+                 connect_timeout=30, timeout=DEFAULT_TIMEOUT):
+        super().__init__(timeout)
+        self.host = host
+        self.port = port
+        self.username = username
+        self.key_filename = key_filename
+        self.root_helper = root_helper
+        self.known_hosts_file = known_hosts_file
+        self.connect_timeout = connect_timeout
+        self._client = None
+        self._lock = threading.Lock()
+
+    def _connect(self):
+        import paramiko
+
+        client = paramiko.SSHClient()
+        if self.known_hosts_file:
+            client.load_host_keys(self.known_hosts_file)
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        else:
+            LOG.warning('No known_hosts file for %s: accepting its host '
+                        'key without verification.', self.host)
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        client.connect(self.host, port=self.port, username=self.username,
+                       key_filename=self.key_filename,
+                       timeout=self.connect_timeout,
+                       banner_timeout=self.connect_timeout,
+                       auth_timeout=self.connect_timeout,
+                       look_for_keys=False, allow_agent=False)
+        client.get_transport().set_keepalive(15)
+        return client
+
+    def _transport(self):
+        with self._lock:
+            transport = self._client and self._client.get_transport()
+            if transport is None or not transport.is_active():
+                if self._client is not None:
+                    self._client.close()
+                try:
+                    self._client = self._connect()
+                except Exception as err:
+                    self._client = None
+                    raise exception.NodeUnreachable(host=self.host,
+                                                    reason=err)
+            return self._client.get_transport()
+
+    def remote_command(self, cmd):
+        words = shlex.split(self.root_helper) + list(cmd)
+        return ' '.join(shlex.quote(w) for w in words)
+
+    def _run(self, cmd, process_input, timeout):
+        channel = self._transport().open_session(timeout=self.connect_timeout)
+        try:
+            channel.settimeout(1.0)
+            channel.exec_command(self.remote_command(cmd))
+            if process_input is not None:
+                data = process_input
+                if isinstance(data, str):
+                    data = data.encode('utf-8')
+                channel.sendall(data)
+            channel.shutdown_write()
+            stdout, stderr = self._collect(channel, cmd, timeout)
+            return Result(channel.recv_exit_status(),
+                          stdout.decode('utf-8', 'replace'),
+                          stderr.decode('utf-8', 'replace'))
+        finally:
+            channel.close()
+
+    @staticmethod
+    def _collect(channel, cmd, timeout):
+        """Read stdout and stderr together, so neither pipe can fill up."""
+        deadline = time.monotonic() + timeout
+        out, err = [], []
+        while True:
+            progressed = False
+            while channel.recv_ready():
+                out.append(channel.recv(65536))
+                progressed = True
+            while channel.recv_stderr_ready():
+                err.append(channel.recv_stderr(65536))
+                progressed = True
+            if (channel.exit_status_ready() and not channel.recv_ready()
+                    and not channel.recv_stderr_ready()):
+                return b''.join(out), b''.join(err)
+            if time.monotonic() > deadline:
+                raise exception.CommandTimeout(cmd, timeout)
+            if not progressed:
+                time.sleep(0.005)
+
+    def close(self):
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

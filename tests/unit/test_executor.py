@@ -1,0 +1,112 @@
+import time
+from unittest import mock
+
+import ddt
+from oslo_concurrency import processutils
+
+from arca_openstack import exception
+from arca_openstack.node import connection
+from arca_openstack.node import executor
+from tests.unit import base
+
+
+@ddt.ddt
+class LocalExecutorTestCase(base.TestCase):
+    """Runs harmless real commands without a root helper."""
+
+    def test_success(self):
+        result = executor.LocalExecutor('').execute('echo', 'a b')
+        self.assertEqual(executor.Result(0, 'a b\n', ''), result)
+
+    @mock.patch.object(processutils, 'execute', return_value=('o', 'e'))
+    def test_root_helper_passed_to_processutils(self, mock_execute):
+        result = executor.LocalExecutor('sudo x-rootwrap /c').execute(
+            'lvs', timeout=7)
+        self.assertEqual(executor.Result(0, 'o', 'e'), result)
+        args, kwargs = mock_execute.call_args
+        self.assertEqual(('lvs',), args)
+        self.assertEqual('sudo x-rootwrap /c', kwargs['root_helper'])
+        self.assertTrue(kwargs['run_as_root'])
+        self.assertEqual(7, kwargs['timeout'])
+
+    def test_failure_raises_with_details(self):
+        err = self.assertRaises(
+            exception.CommandFailed, executor.LocalExecutor('').execute,
+            'sh', '-c', 'echo out; echo err >&2; exit 3')
+        self.assertEqual(3, err.exit_code)
+        self.assertEqual('out\n', err.stdout)
+        self.assertEqual('err\n', err.stderr)
+        self.assertIn('exit code 3', str(err))
+
+    @ddt.data(False, (0, 3), 3)
+    def test_accepted_exit_codes(self, accepted):
+        result = executor.LocalExecutor('').execute(
+            'sh', '-c', 'exit 3', check_exit_code=accepted)
+        self.assertEqual(3, result.exit_code)
+
+    def test_stdin(self):
+        result = executor.LocalExecutor('').execute('cat',
+                                                    process_input='x\ny')
+        self.assertEqual('x\ny', result.stdout)
+
+    def test_timeout_kills_the_command(self):
+        start = time.monotonic()
+        err = self.assertRaises(exception.CommandTimeout,
+                                executor.LocalExecutor('').execute,
+                                'sleep', '30', timeout=0.5)
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertIn('timed out', str(err))
+
+    def test_missing_binary(self):
+        self.assertRaises(exception.CommandFailed,
+                          executor.LocalExecutor('').execute,
+                          'arca-no-such-binary')
+
+    @ddt.data((), ('echo', None), ('echo', 'a\0b'), (5,))
+    def test_bad_argv(self, cmd):
+        self.assertRaises(exception.InvalidInput,
+                          executor.LocalExecutor('').execute, *cmd)
+
+
+class SSHExecutorTestCase(base.TestCase):
+
+    def test_remote_command_quotes_every_word(self):
+        ssh = executor.SSHExecutor('192.0.2.10', 'arca', '/k',
+                                   root_helper='sudo arca-rootwrap /e/r.conf')
+        self.assertEqual(
+            "sudo arca-rootwrap /e/r.conf lvs 'a b' "
+            "'$(reboot)' ';' ''\"'\"''",
+            ssh.remote_command(['lvs', 'a b', '$(reboot)', ';', "'"]))
+
+    def test_unreachable(self):
+        # Port 9 on loopback: nothing listens, the connect fails at once.
+        ssh = executor.SSHExecutor('127.0.0.1', 'arca', '/nonexistent',
+                                   port=9, connect_timeout=2)
+        self.assertRaises(exception.NodeUnreachable, ssh.execute, 'true')
+
+
+class MakeExecutorTestCase(base.TestCase):
+
+    class Conf(object):
+        arca_node_address = None
+        arca_ssh_port = 2222
+        arca_ssh_user = 'arca'
+        arca_ssh_private_key = '/etc/arca/id'
+        arca_ssh_known_hosts_file = '/etc/arca/known_hosts'
+        arca_ssh_root_helper = 'sudo arca-rootwrap /etc/arca/rootwrap.conf'
+        arca_command_timeout = 30
+
+    def test_local(self):
+        ex = connection.make_executor(self.Conf(), 'sudo cinder-rootwrap x')
+        self.assertIsInstance(ex, executor.LocalExecutor)
+        self.assertEqual('sudo cinder-rootwrap x', ex.root_helper)
+        self.assertEqual(30, ex.timeout)
+
+    def test_remote(self):
+        conf = self.Conf()
+        conf.arca_node_address = '192.0.2.10'
+        ex = connection.make_executor(conf, 'sudo cinder-rootwrap x')
+        self.assertIsInstance(ex, executor.SSHExecutor)
+        self.assertEqual(('192.0.2.10', 2222, 'arca'),
+                         (ex.host, ex.port, ex.username))
+        self.assertEqual(conf.arca_ssh_root_helper, ex.root_helper)
