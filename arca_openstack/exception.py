@@ -72,6 +72,12 @@ class CapacityExceeded(ArcaError):
     message = 'Not enough space in %(where)s: %(reason)s'
 
 
+class ServiceFailed(ArcaError):
+    """A node daemon did not start, stop or apply a change as asked."""
+
+    message = '%(service)s failed: %(reason)s'
+
+
 class ConfigInvalid(ArcaError):
     """A rendered configuration failed its own check and was not applied."""
 

@@ -16,8 +16,10 @@ DRBD_DIR = '/etc/drbd.d'
 ALLOWED_BASES = (STATE_DIR, RUN_DIR, LOG_DIR, DRBD_DIR)
 
 
-def _checked(path):
+def _checked(path, allow_base=False):
     validate.abs_path(path)
+    if allow_base and path in ALLOWED_BASES:
+        return path
     if not any(path.startswith(base + '/') for base in ALLOWED_BASES):
         raise exception.InvalidInput(
             what='path', value=path,
@@ -26,8 +28,8 @@ def _checked(path):
 
 
 def makedirs(executor, path):
-    """``mkdir -p``: idempotent."""
-    executor.execute('mkdir', '-p', _checked(path))
+    """``mkdir -p``: idempotent; a base directory itself is allowed."""
+    executor.execute('mkdir', '-p', _checked(path, allow_base=True))
 
 
 def write_atomic(executor, path, content):

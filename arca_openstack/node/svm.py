@@ -1,0 +1,187 @@
+"""Storage virtual machines: namespace + interface + addresses + Ganesha.
+
+An SVM's record (``/var/lib/arca/svm/<name>/svm.json``) holds what is
+needed to rebuild it after a reboot: its owner and its network. Its
+exports are recorded by Ganesha's per-export files beside it.
+"""
+
+import collections
+import ipaddress
+import json
+
+from arca_openstack import exception
+from arca_openstack.node import files
+from arca_openstack.node import ganesha
+from arca_openstack.node import locks
+from arca_openstack.node import netns
+from arca_openstack.node import validate
+
+MODES = ('vlan', 'macvlan', 'veth')
+
+Network = collections.namedtuple(
+    'Network', ['mode', 'addresses', 'gateways', 'parent', 'vlan', 'bridge',
+                'mtu'])
+
+
+def make_network(mode, addresses, gateways=(), parent=None, vlan=None,
+                 bridge=None, mtu=None):
+    """Validated :class:`Network` of an SVM.
+
+    :param mode: ``vlan`` (sub-interface of ``parent`` with id ``vlan``),
+        ``macvlan`` (on ``parent``) or ``veth`` (host end on ``bridge``).
+    :param addresses: address/prefix entries, IPv4 and/or IPv6.
+    :param gateways: at most one default gateway per IP version, each
+        inside one of the SVM's subnets.
+    """
+    validate.choice(mode, 'SVM network mode', MODES)
+    if isinstance(addresses, str) or not addresses:
+        raise exception.InvalidInput(what='SVM addresses', value=addresses,
+                                     reason='need at least one address')
+    addresses = tuple(validate.ip_interface(a) for a in addresses)
+    gateways = tuple(validate.ip_address(g) for g in gateways or ())
+    subnets = [ipaddress.ip_interface(a).network for a in addresses]
+    seen = set()
+    for gw in gateways:
+        ip = ipaddress.ip_address(gw)
+        if ip.version in seen:
+            raise exception.InvalidInput(
+                what='gateways', value=gateways,
+                reason='at most one gateway per IP version')
+        seen.add(ip.version)
+        if not any(ip in net for net in subnets):
+            raise exception.InvalidInput(
+                what='gateway', value=gw,
+                reason='is outside the SVM subnets %s' %
+                ', '.join(str(n) for n in subnets))
+    if mode in ('vlan', 'macvlan'):
+        parent = validate.interface_name(parent)
+        if bridge is not None:
+            raise exception.InvalidInput(what='bridge', value=bridge,
+                                         reason='only used in veth mode')
+    else:
+        bridge = validate.interface_name(bridge)
+        if parent is not None:
+            raise exception.InvalidInput(what='parent', value=parent,
+                                         reason='not used in veth mode')
+    if mode == 'vlan':
+        vlan = validate.vlan_id(vlan)
+    elif vlan is not None:
+        raise exception.InvalidInput(what='VLAN id', value=vlan,
+                                     reason='only used in vlan mode')
+    if mtu is not None:
+        has_v6 = any(':' in a for a in addresses)
+        mtu = validate.mtu(mtu, ipv6=has_v6)
+    return Network(mode, addresses, gateways, parent, vlan, bridge, mtu)
+
+
+def _record_path(name):
+    return '%s/svm/%s/svm.json' % (files.STATE_DIR, name)
+
+
+class SVMManager(object):
+    """Create, inspect, rebuild and remove SVMs on one node."""
+
+    def __init__(self, executor):
+        self.executor = executor
+        self.netns = netns.Netns(executor)
+        self.ganesha = ganesha.Ganesha(executor)
+
+    def get(self, name):
+        """The SVM's record as a dict, or None if it has none."""
+        text = files.read(self.executor,
+                          _record_path(validate.svm_name(name)))
+        if text is None:
+            return None
+        try:
+            record = json.loads(text)
+            record['network'] = make_network(**record['network'])
+        except (ValueError, KeyError, TypeError) as err:
+            raise exception.ParseError(what=_record_path(name), reason=err)
+        return record
+
+    def list(self):
+        return [n for n in files.list_dir(self.executor,
+                                          files.STATE_DIR + '/svm')
+                if _is_svm_name(n)]
+
+    def create(self, name, network, owner=None):
+        """Make the SVM exist and serve, converging from any partial state.
+
+        Creating an SVM that exists with the same network is a no-op
+        (beyond making sure it runs); a different network is a Conflict.
+        """
+        validate.svm_name(name)
+        if not isinstance(network, Network):
+            raise exception.InvalidInput(what='network', value=network,
+                                         reason='use svm.make_network()')
+        if owner is not None:
+            owner = validate.tag(owner)
+        with locks.lock('svm-compose', name):
+            existing = self.get(name)
+            if existing is not None and existing['network'] != network:
+                raise exception.Conflict(
+                    what='SVM', name=name,
+                    reason='exists with network %s' %
+                    (existing['network'],))
+            if existing is None:
+                record = {'name': name, 'owner': owner,
+                          'network': network._asdict()}
+                files.makedirs(self.executor,
+                               '%s/svm/%s' % (files.STATE_DIR, name))
+                files.write_atomic(self.executor, _record_path(name),
+                                   json.dumps(record, sort_keys=True,
+                                              indent=1) + '\n')
+            self._build(name, network)
+
+    def _build(self, name, network):
+        self.netns.setup(name, network.mode, list(network.addresses),
+                         gateways=list(network.gateways),
+                         parent=network.parent, vlan=network.vlan,
+                         bridge=network.bridge, mtu=network.mtu)
+        self.ganesha.configure(name, self.bind_addresses(network))
+        self.ganesha.start(name)
+
+    @staticmethod
+    def bind_addresses(network):
+        return [str(ipaddress.ip_interface(a).ip) for a in network.addresses]
+
+    def ensure(self, name):
+        """Rebuild a recorded SVM after a restart.
+
+        Network, Ganesha and every export it had (read back from its export
+        files) are brought back.
+        """
+        with locks.lock('svm-compose', validate.svm_name(name)):
+            record = self.get(name)
+            if record is None:
+                raise exception.NotFound(what='SVM', name=name)
+            self._build(name, record['network'])
+            exports = [self.ganesha.get_export(name, i)
+                       for i in self.ganesha.export_ids(name)]
+            self.ganesha.ensure(name,
+                                self.bind_addresses(record['network']),
+                                exports)
+
+    def delete(self, name):
+        """Remove the SVM. Refuses while it still serves exports."""
+        validate.svm_name(name)
+        with locks.lock('svm-compose', name):
+            ids = self.ganesha.export_ids(name)
+            if ids:
+                raise exception.InUse(
+                    what='SVM', name=name,
+                    reason='it still serves export(s) %s' %
+                    ', '.join(str(i) for i in ids))
+            self.ganesha.stop(name)
+            self.netns.unplug(name)
+            self.netns.delete(name)
+            files.remove_tree(self.executor,
+                              '%s/svm/%s' % (files.STATE_DIR, name))
+
+
+def _is_svm_name(name):
+    try:
+        validate.svm_name(name)
+    except exception.InvalidInput:
+        return False
+    return True
