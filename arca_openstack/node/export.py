@@ -24,6 +24,16 @@ def pseudo_path(lv_name):
     return '/' + validate.lv_name(lv_name)
 
 
+def lv_name_of(exp):
+    """The LV behind an export, from its mountpoint."""
+    base, _sep, name = exp.path.rpartition('/')
+    if base != MOUNT_BASE:
+        raise exception.Conflict(what='Export', name=exp.export_id,
+                                 reason='path %s is not an LV mountpoint' %
+                                 exp.path)
+    return validate.lv_name(name)
+
+
 def client_rules(clients):
     """Validated :class:`ganesha.ClientRule` list.
 
@@ -62,13 +72,21 @@ class ExportManager(object):
         """Mount the LV's filesystem at its mountpoint (idempotent)."""
         path = mountpoint(lv_name)
         with locks.lv(self.pool.vg, lv_name):
-            if self.pool.get(lv_name) is None:
+            info = self.pool.get(lv_name)
+            if info is None:
                 raise exception.NotFound(
                     what='Logical volume',
                     name='%s/%s' % (self.pool.vg, lv_name))
+            if not info['active']:
+                self.pool.activate(lv_name)
             self.xfs.mount(self.pool.device_path(lv_name), path,
                            options=options)
         return path
+
+    def mount_exports(self, exports):
+        """Mount the filesystems behind ``exports`` (after a restart)."""
+        for exp in exports:
+            self.mount(lv_name_of(exp))
 
     def unmount(self, lv_name):
         with locks.lv(self.pool.vg, lv_name):

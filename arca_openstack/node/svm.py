@@ -134,30 +134,40 @@ class SVMManager(object):
             self._build(name, network)
 
     def _build(self, name, network):
+        self._plumb(name, network)
+        self.ganesha.configure(name, self.bind_addresses(network))
+        self.ganesha.start(name)
+
+    def _plumb(self, name, network):
         self.netns.setup(name, network.mode, list(network.addresses),
                          gateways=list(network.gateways),
                          parent=network.parent, vlan=network.vlan,
                          bridge=network.bridge, mtu=network.mtu)
-        self.ganesha.configure(name, self.bind_addresses(network))
-        self.ganesha.start(name)
 
     @staticmethod
     def bind_addresses(network):
         return [str(ipaddress.ip_interface(a).ip) for a in network.addresses]
 
-    def ensure(self, name):
+    def ensure(self, name, prepare_exports=None):
         """Rebuild a recorded SVM after a restart.
 
         Network, Ganesha and every export it had (read back from its export
         files) are brought back.
+
+        :param prepare_exports: called with the SVM's exports before
+            Ganesha serves them, to mount their filesystems: an export
+            whose filesystem is not mounted would serve the empty mountpoint
+            directory instead.
         """
         with locks.lock('svm-compose', validate.svm_name(name)):
             record = self.get(name)
             if record is None:
                 raise exception.NotFound(what='SVM', name=name)
-            self._build(name, record['network'])
+            self._plumb(name, record['network'])
             exports = [self.ganesha.get_export(name, i)
                        for i in self.ganesha.export_ids(name)]
+            if prepare_exports is not None:
+                prepare_exports(exports)
             self.ganesha.ensure(name,
                                 self.bind_addresses(record['network']),
                                 exports)
@@ -173,7 +183,6 @@ class SVMManager(object):
                     reason='it still serves export(s) %s' %
                     ', '.join(str(i) for i in ids))
             self.ganesha.stop(name)
-            self.netns.unplug(name)
             self.netns.delete(name)
             files.remove_tree(self.executor,
                               '%s/svm/%s' % (files.STATE_DIR, name))

@@ -1,0 +1,152 @@
+import json
+from unittest import mock
+
+import ddt
+
+from arca_openstack import exception
+from arca_openstack.node import ganesha
+from arca_openstack.node import svm
+from tests.unit import base
+
+RECORD = '/var/lib/arca/svm/svm_a/svm.json'
+
+
+@ddt.ddt
+class MakeNetworkTestCase(base.TestCase):
+
+    def test_vlan(self):
+        net = svm.make_network('vlan', ['10.0.0.5/24', 'fd00::5/64'],
+                               gateways=['10.0.0.1', 'fd00::1'],
+                               parent='eth0', vlan='100', mtu=9000)
+        self.assertEqual(svm.Network('vlan', ('10.0.0.5/24', 'fd00::5/64'),
+                                     ('10.0.0.1', 'fd00::1'), 'eth0', 100,
+                                     None, 9000), net)
+
+    def test_veth(self):
+        net = svm.make_network('veth', ['10.0.0.5/24'], bridge='br-arca')
+        self.assertEqual('br-arca', net.bridge)
+
+    @ddt.data(
+        dict(mode='bond', addresses=['10.0.0.5/24'], parent='eth0'),
+        dict(mode='vlan', addresses=['10.0.0.5/24'], parent='eth0'),
+        dict(mode='vlan', addresses=['10.0.0.5/24'], parent='eth0',
+             vlan=4095),
+        dict(mode='vlan', addresses=[], parent='eth0', vlan=5),
+        dict(mode='vlan', addresses='10.0.0.5/24', parent='eth0', vlan=5),
+        dict(mode='vlan', addresses=['10.0.0.5'], parent='eth0', vlan=5),
+        dict(mode='macvlan', addresses=['10.0.0.5/24']),
+        dict(mode='macvlan', addresses=['10.0.0.5/24'], parent='eth0',
+             vlan=5),
+        dict(mode='veth', addresses=['10.0.0.5/24']),
+        dict(mode='veth', addresses=['10.0.0.5/24'], bridge='br0',
+             parent='eth0'),
+        dict(mode='veth', addresses=['10.0.0.5/24'], bridge='br0',
+             gateways=['10.1.0.1']),
+        dict(mode='veth', addresses=['10.0.0.5/24'], bridge='br0',
+             gateways=['10.0.0.1', '10.0.0.2']),
+        dict(mode='veth', addresses=['fd00::5/64'], bridge='br0', mtu=1000),
+        dict(mode='veth', addresses=['10.0.0.5/24'], bridge='br 0'),
+    )
+    def test_bad(self, kwargs):
+        self.assertRaises(exception.InvalidInput, svm.make_network, **kwargs)
+
+
+class SVMManagerTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.mgr = svm.SVMManager(self.executor)
+        self.mgr.netns = mock.Mock()
+        self.mgr.ganesha = mock.Mock()
+        self.net = svm.make_network('vlan', ['10.0.0.5/24'], ['10.0.0.1'],
+                                    parent='eth0', vlan=100)
+
+    def _record(self, net=None):
+        return json.dumps({'name': 'svm_a', 'owner': 'arca.project=p1',
+                           'network': (net or self.net)._asdict()})
+
+    def test_create_new(self):
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.mgr.create('svm_a', self.net, owner='arca.project=p1')
+        self.assertCommands(
+            ('cat', RECORD),
+            ('mkdir', '-p', '/var/lib/arca/svm/svm_a'),
+            ('tee', RECORD + '.tmp'),
+            ('mv', '-f', RECORD + '.tmp', RECORD))
+        written = json.loads(self.executor.input_for('tee'))
+        self.assertEqual(self.net._asdict(),
+                         dict(written['network'], addresses=tuple(
+                             written['network']['addresses']),
+                             gateways=tuple(written['network']['gateways'])))
+        self.mgr.netns.setup.assert_called_once_with(
+            'svm_a', 'vlan', ['10.0.0.5/24'], gateways=['10.0.0.1'],
+            parent='eth0', vlan=100, bridge=None, mtu=None)
+        self.mgr.ganesha.configure.assert_called_once_with('svm_a',
+                                                           ['10.0.0.5'])
+        self.mgr.ganesha.start.assert_called_once_with('svm_a')
+
+    def test_create_existing_same_is_idempotent(self):
+        self.executor.on('cat', stdout=self._record())
+        self.mgr.create('svm_a', self.net)
+        self.assertCommands(('cat', RECORD))
+        self.mgr.netns.setup.assert_called_once()
+        self.mgr.ganesha.start.assert_called_once_with('svm_a')
+
+    def test_create_existing_other_network_conflicts(self):
+        other = svm.make_network('vlan', ['10.0.0.6/24'], parent='eth0',
+                                 vlan=100)
+        self.executor.on('cat', stdout=self._record(other))
+        self.assertRaises(exception.Conflict, self.mgr.create, 'svm_a',
+                          self.net)
+        self.mgr.netns.setup.assert_not_called()
+
+    def test_create_bad_input_issues_nothing(self):
+        self.assertRaises(exception.InvalidInput, self.mgr.create, 'svm-a',
+                          self.net)
+        self.assertRaises(exception.InvalidInput, self.mgr.create, 'svm_a',
+                          {'mode': 'vlan'})
+        self.assertRaises(exception.InvalidInput, self.mgr.create, 'svm_a',
+                          self.net, owner='a b')
+        self.assertEqual([], self.executor.commands)
+        self.mgr.netns.setup.assert_not_called()
+
+    def test_get_corrupt_record(self):
+        self.executor.on('cat', stdout='{"name": ')
+        self.assertRaises(exception.ParseError, self.mgr.get, 'svm_a')
+
+    def test_list(self):
+        self.executor.on('ls', stdout='svm_a\nsvm_b\nbad-name\n')
+        self.assertEqual(['svm_a', 'svm_b'], self.mgr.list())
+
+    def test_ensure_mounts_before_serving(self):
+        self.executor.on('cat', stdout=self._record())
+        exp = ganesha.Export(1, '/var/lib/arca/mnt/vol-1', '/vol-1')
+        self.mgr.ganesha.export_ids.return_value = [1]
+        self.mgr.ganesha.get_export.return_value = exp
+        order = []
+        self.mgr.ganesha.ensure.side_effect = (
+            lambda *a: order.append('ensure'))
+        self.mgr.ensure('svm_a',
+                        prepare_exports=lambda e: order.append(('mount', e)))
+        self.assertEqual([('mount', [exp]), 'ensure'], order)
+        self.mgr.ganesha.ensure.assert_called_once_with('svm_a',
+                                                        ['10.0.0.5'], [exp])
+        self.mgr.netns.setup.assert_called_once()
+
+    def test_ensure_unknown(self):
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.assertRaises(exception.NotFound, self.mgr.ensure, 'svm_a')
+
+    def test_delete(self):
+        self.mgr.ganesha.export_ids.return_value = []
+        self.mgr.delete('svm_a')
+        self.mgr.ganesha.stop.assert_called_once_with('svm_a')
+        self.mgr.netns.delete.assert_called_once_with('svm_a')
+        self.assertCommands(('rm', '-rf', '/var/lib/arca/svm/svm_a'))
+
+    def test_delete_refuses_while_exporting(self):
+        self.mgr.ganesha.export_ids.return_value = [1, 2]
+        err = self.assertRaises(exception.InUse, self.mgr.delete, 'svm_a')
+        self.assertIn('1, 2', str(err))
+        self.mgr.ganesha.stop.assert_not_called()
+        self.assertEqual([], self.executor.commands)
