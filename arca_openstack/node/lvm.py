@@ -452,6 +452,39 @@ class ThinPool(object):
                                          reason='already exists')
             self._run(old, 'lvrename', self.vg, old, new)
 
+    def revert(self, name, snapshot):
+        """Make ``name`` hold the content of ``snapshot``; keep both.
+
+        The LV is replaced by a fresh thin snapshot of ``snapshot`` under
+        the same name, tags and (at least) the same size: constant time.
+        The caller unmounts ``name`` first. Each step leaves a state that
+        a retry recognises and finishes::
+
+            NAME-rvnew made -> NAME renamed NAME-rvold
+                           -> NAME-rvnew renamed NAME -> NAME-rvold removed
+        """
+        name = validate.lv_name(name)
+        snapshot = validate.lv_name(snapshot, what='snapshot name')
+        new = validate.lv_name(name + '-rvnew')
+        old = validate.lv_name(name + '-rvold')
+        if snapshot in (name, new, old):
+            raise exception.InvalidInput(what='snapshot name',
+                                         value=snapshot,
+                                         reason='is the volume itself')
+        with locks.lock('lv-revert', '%s.%s' % (self.vg, name)):
+            current, fresh = self.get(name), self.get(new)
+            if fresh is None and self.get(old) is None:
+                current = self._require(name)
+                self._require(snapshot)
+                self.snapshot(snapshot, new, tags=current['tags'])
+                fresh = self.get(new)
+            if current is not None and fresh is not None:
+                self.extend(new, -(-current['size_bytes'] // GiB))
+                self.rename(name, old)
+            if self.get(new) is not None:
+                self.rename(new, name)
+            self.remove(old)
+
     def add_tags(self, name, tags):
         name = validate.lv_name(name)
         tags = _tags(tags)

@@ -1,3 +1,5 @@
+import itertools
+
 import ddt
 
 from arca_openstack import exception
@@ -614,3 +616,115 @@ class LvmFiltersTestCase(base.TestCase):
         self.assertFalse(rootwrap_check.allowed(
             ('lvcreate', '-s', '-kn', '-n', 'snap', 'arca/vol', *tags,
              '--addtag', 'one-too-many')))
+
+
+class SimulatedLVM(object):
+    """Answers lvs/lvcreate/lvrename/lvextend/lvremove from a dict of LVs.
+
+    Used where an operation runs many steps, to check the final state and
+    recovery from a crash at every step.
+    """
+
+    def __init__(self, executor, lvs, crash_at=None, crash_after=False):
+        self.lvs = lvs
+        self.crash_at = crash_at
+        self.crash_after = crash_after
+        self.changes = 0
+        self._executor_run = executor._run
+        executor._run = self.run
+        self.executor = executor
+
+    def run(self, cmd, process_input, timeout):
+        self.executor.commands.append(tuple(cmd))
+        self.executor.inputs.append(process_input)
+        if cmd[0] != 'lvs':
+            self.changes += 1
+            if self.changes == self.crash_at:
+                if self.crash_after:
+                    lvm_exec(self.lvs, cmd)
+                raise exception.CommandTimeout(cmd, timeout)
+        return lvm_exec(self.lvs, cmd)
+
+
+def lvm_exec(lvs, cmd):
+    from arca_openstack.node import executor as ex
+    if cmd[0] == 'lvs':
+        name = cmd[-1].split('/', 1)[1]
+        if name not in lvs:
+            return ex.Result(5, EMPTY_REPORT, NOT_FOUND % name)
+        lv = lvs[name]
+        return ex.Result(0, lv_report(name, size=lv['size'],
+                                      tags=','.join(lv['tags']),
+                                      origin=lv['origin']), '')
+    if cmd[0] == 'lvcreate':
+        name = cmd[cmd.index('-n') + 1]
+        origin = cmd[cmd.index('-n') + 2].split('/')[1]
+        tags = [cmd[i + 1] for i, w in enumerate(cmd) if w == '--addtag']
+        lvs[name] = {'size': lvs[origin]['size'], 'tags': tags,
+                     'origin': origin}
+    elif cmd[0] == 'lvrename':
+        lvs[cmd[3]] = lvs.pop(cmd[2])
+    elif cmd[0] == 'lvextend':
+        lvs[cmd[-1].split('/')[1]]['size'] = int(cmd[2][:-1]) * GiB
+    elif cmd[0] == 'lvremove':
+        lvs.pop(cmd[-1].split('/')[1])
+    return ex.Result(0, '', '')
+
+
+class RevertTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.pool = lvm.ThinPool(self.executor, 'arca', 'pool')
+
+    def _lvs(self):
+        return {
+            'vol': {'size': 20 * GiB, 'tags': ['arca.kind=volume'],
+                    'origin': ''},
+            'snap': {'size': 10 * GiB, 'tags': ['arca.kind=snapshot'],
+                     'origin': 'vol'},
+        }
+
+    def test_revert(self):
+        sim = SimulatedLVM(self.executor, self._lvs())
+        self.pool.revert('vol', 'snap')
+        self.assertEqual({'vol', 'snap'}, set(sim.lvs))
+        self.assertEqual({'size': 20 * GiB, 'tags': ['arca.kind=volume'],
+                          'origin': 'snap'}, sim.lvs['vol'])
+        changes = [c for c in self.executor.commands if c[0] != 'lvs']
+        self.assertEqual([
+            ('lvcreate', '-s', '-kn', '-n', 'vol-rvnew', 'arca/snap',
+             '--addtag', 'arca.kind=volume'),
+            ('lvextend', '-L', '20g', 'arca/vol-rvnew'),
+            ('lvrename', 'arca', 'vol', 'vol-rvold'),
+            ('lvrename', 'arca', 'vol-rvnew', 'vol'),
+            ('lvremove', '-f', 'arca/vol-rvold')], changes)
+
+    def test_revert_recovers_from_a_crash_at_every_step(self):
+        for step, after in itertools.product(range(1, 6), (False, True)):
+            sim = SimulatedLVM(self.executor, self._lvs(), crash_at=step,
+                               crash_after=after)
+            self.assertRaises(exception.CommandTimeout, self.pool.revert,
+                              'vol', 'snap')
+            # The timed-out command did (after) or did not happen; a retry
+            # finishes either way.
+            sim.crash_at = None
+            self.pool.revert('vol', 'snap')
+            self.assertEqual({'vol', 'snap'}, set(sim.lvs), step)
+            self.assertEqual('snap', sim.lvs['vol']['origin'], step)
+            self.assertEqual(20 * GiB, sim.lvs['vol']['size'], step)
+
+    def test_revert_missing_snapshot(self):
+        lvs = self._lvs()
+        del lvs['snap']
+        sim = SimulatedLVM(self.executor, lvs)
+        self.assertRaises(exception.NotFound, self.pool.revert, 'vol',
+                          'snap')
+        self.assertEqual({'vol'}, set(sim.lvs))
+
+    def test_revert_bad_input(self):
+        for args in (('vol', 'vol'), ('vol', 'vol-rvnew'), ('a b', 'snap'),
+                     ('vol', '../x')):
+            self.assertRaises(exception.InvalidInput, self.pool.revert,
+                              *args)
+        self.assertEqual([], self.executor.commands)
