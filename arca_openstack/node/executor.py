@@ -112,8 +112,12 @@ class SSHExecutor(Executor):
 
     def __init__(self, host, username, key_filename, port=22,
                  root_helper='', known_hosts_file=None,
-                 connect_timeout=30, timeout=DEFAULT_TIMEOUT):
+                 connect_timeout=30, timeout=DEFAULT_TIMEOUT,
+                 sock_factory=None):
         super().__init__(timeout)
+        # Optional callable returning a connected socket, for nodes reached
+        # through something other than a plain TCP connect (a namespace).
+        self.sock_factory = sock_factory
         self.host = host
         self.port = port
         self.username = username
@@ -135,12 +139,21 @@ class SSHExecutor(Executor):
             LOG.warning('No known_hosts file for %s: accepting its host '
                         'key without verification.', self.host)
             client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        client.connect(self.host, port=self.port, username=self.username,
-                       key_filename=self.key_filename,
-                       timeout=self.connect_timeout,
-                       banner_timeout=self.connect_timeout,
-                       auth_timeout=self.connect_timeout,
-                       look_for_keys=False, allow_agent=False)
+        sock = self.sock_factory() if self.sock_factory else None
+        try:
+            client.connect(self.host, port=self.port,
+                           username=self.username,
+                           key_filename=self.key_filename,
+                           timeout=self.connect_timeout,
+                           banner_timeout=self.connect_timeout,
+                           auth_timeout=self.connect_timeout,
+                           look_for_keys=False, allow_agent=False,
+                           sock=sock)
+        except Exception:
+            client.close()
+            if sock is not None:
+                sock.close()
+            raise
         client.get_transport().set_keepalive(15)
         return client
 

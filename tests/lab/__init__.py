@@ -1,0 +1,1 @@
+"""Test lab: storage nodes as User-Mode Linux guests (see harness.py)."""

@@ -1,0 +1,204 @@
+"""Command line of the test lab.
+
+    python -m tests.lab install     # check/apt-get install the packages
+    python -m tests.lab up [-s 2] [-c 1] [--mem 512]
+    python -m tests.lab smoke [--keep-logs]
+    python -m tests.lab cleanup     # remove namespaces of crashed labs
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from tests.lab import harness
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+INSTALL_SCRIPT = os.path.join(ROOT, 'tools', 'lab-install.sh')
+
+ECHO_SERVER = ("import socket\n"
+               "s = socket.socket()\n"
+               "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+               "s.bind(('{addr}', 7000))\n"
+               "s.listen(1)\n"
+               "s.settimeout(60)\n"
+               "c, _ = s.accept()\n"
+               "c.sendall(b'echo:' + c.recv(100))\n")
+ECHO_CLIENT = ("import socket\n"
+               "c = socket.create_connection(('{addr}', 7000), 10)\n"
+               "c.sendall(b'{word}')\n"
+               "print(c.recv(100).decode())\n")
+
+
+def cmd_install(args):
+    missing = harness.missing_packages()
+    if not missing:
+        print('lab packages: all installed')
+        return 0
+    print('lab packages missing: %s' % ' '.join(missing))
+    return subprocess.call(['sh', INSTALL_SCRIPT])
+
+
+def _specs(args):
+    specs = [harness.NodeSpec('s%d' % i, 'storage', disk_gib=args.disk)
+             for i in range(1, args.storage + 1)]
+    specs += [harness.NodeSpec('c%d' % i, 'client')
+              for i in range(1, args.clients + 1)]
+    return specs
+
+
+def cmd_up(args):
+    removed = harness.Lab.cleanup_stale()
+    if removed:
+        print('removed stale namespaces: %s' % ' '.join(removed))
+    with harness.Lab(_specs(args), mem=args.mem,
+                     keep_logs=args.keep_logs) as lab:
+        for node in lab.nodes.values():
+            if node.disk and args.thin_pool:
+                node.ensure_thin_pool()
+        print('lab %s up in %.1fs (workdir %s)' % (
+            lab.netns, lab.timings['up'], lab.workdir))
+        for node in lab.nodes.values():
+            print('  %-4s %-8s %-10s hostname=%s disk=%s console=%s' % (
+                node.name, node.role, node.address, node.hostname,
+                node.disk or '-', node.log_file))
+        print('reach a node:\n  ip netns exec %s ssh -i %s '
+              '-o UserKnownHostsFile=%s root@%s' % (
+                  lab.netns, lab.key_file, lab.known_hosts,
+                  next(iter(lab.nodes.values())).address))
+        print('Ctrl-C to tear down.')
+        try:
+            while all(n.running for n in lab.nodes.values()):
+                time.sleep(1)
+            print('a guest exited; tearing down')
+        except KeyboardInterrupt:
+            print()
+    print('torn down in %.1fs' % lab.timings['teardown'])
+    return 0
+
+
+def _check(what, ok, detail=''):
+    print('  %-44s %s %s' % (what, 'OK ' if ok else 'FAIL', detail))
+    if not ok:
+        raise harness.LabError('smoke check failed: %s %s' % (what, detail))
+
+
+def _smoke_checks(lab):
+    s1, s2, c1 = lab.node('s1'), lab.node('s2'), lab.node('c1')
+    names = [n.hostname for n in (s1, s2, c1)]
+    _check('3 nodes booted, SSHExecutor on each', all(names), names)
+    _check('distinct hostnames', len(set(names)) == 3)
+
+    # s1: thin pool, thin LV, XFS, mount, write.
+    t = time.monotonic()
+    s1.ensure_thin_pool()
+    s1.run('lvcreate', '-y', '-V', '2G', '-T', 'arca/pool', '-n', 'vol1')
+    s1.run('mkfs.xfs', '-q', '/dev/arca/vol1', timeout=120)
+    s1.run('mkdir', '-p', '/mnt/vol1')
+    s1.run('mount', '-o', 'pquota', '/dev/arca/vol1', '/mnt/vol1')
+    s1.run('sh', '-c', 'echo arca-smoke > /mnt/vol1/proof')
+    out = s1.run('lvs', '--noheadings', '-o', 'lv_name,data_percent',
+                 'arca').stdout
+    _check('s1: thin pool + thin LV + xfs + mount',
+           'vol1' in out, '(%.1fs)' % (time.monotonic() - t))
+
+    # s2: its own disk and the DRBD / dm modules.
+    out = s2.run('sh', '-c', 'cat /proc/drbd; ls /dev/ubda; '
+                 'grep -c thin /proc/modules').stdout
+    _check('s2: /dev/ubda, drbd and dm-thin loaded',
+           'version: 8.4' in out and '/dev/ubda' in out)
+
+    # c1: NFS v4 client available.
+    out = c1.run('grep', 'nfs4', '/proc/filesystems', check=False).stdout
+    _check('c1: nfs4 filesystem available', 'nfs4' in out)
+
+    # VLAN 100 over the lab bridge, s1 <-> c1.
+    for node, addr in ((s1, '10.100.0.1/24'), (c1, '10.100.0.3/24')):
+        node.run('ip', 'link', 'add', 'link', 'eth0', 'name', 'eth0.100',
+                 'type', 'vlan', 'id', '100')
+        node.run('ip', 'addr', 'add', addr, 'dev', 'eth0.100')
+        node.run('ip', 'link', 'set', 'eth0.100', 'up')
+    c1.run('sh', '-c', 'python3 -c "$0" >/dev/null 2>&1 &',
+           ECHO_SERVER.format(addr='10.100.0.3'))
+    reply = ''
+    for _ in range(30):
+        res = s1.run('python3', '-c', ECHO_CLIENT.format(
+            addr='10.100.0.3', word='vlan100'), check=False)
+        reply = res.stdout.strip()
+        if reply:
+            break
+        time.sleep(0.5)
+    _check('VLAN 100: s1 -> c1 TCP over eth0.100', reply == 'echo:vlan100',
+           reply)
+
+    # Reboot s1 on the same disk: the thin LV and its data survive.
+    t = time.monotonic()
+    s1.stop()
+    stop_time = time.monotonic() - t
+    s1.start()
+    out = s1.run('lvs', '--noheadings', '-o', 'lv_name', 'arca').stdout
+    s1.run('mkdir', '-p', '/mnt/vol1')
+    s1.run('mount', '/dev/arca/vol1', '/mnt/vol1')
+    data = s1.run('cat', '/mnt/vol1/proof').stdout.strip()
+    _check('s1 reboot keeps thin LV and data',
+           'vol1' in out and data == 'arca-smoke',
+           '(stop %.1fs, boot %.1fs, ssh %.1fs)' % (
+               stop_time, s1.timings['boot'], s1.timings['ssh']))
+
+
+def cmd_smoke(args):
+    harness.Lab.cleanup_stale()
+    specs = [harness.NodeSpec('s1', 'storage', disk_gib=8),
+             harness.NodeSpec('s2', 'storage', disk_gib=8),
+             harness.NodeSpec('c1', 'client')]
+    print('booting s1 s2 c1 ...')
+    lab = harness.Lab(specs, mem=args.mem, keep_logs=args.keep_logs)
+    with lab:
+        print('lab %s up in %.1fs' % (lab.netns, lab.timings['up']))
+        for node in lab.nodes.values():
+            print('  %s %s: sshd after %.1fs, first command after %.1fs'
+                  % (node.name, node.address, node.timings['boot'],
+                     node.timings['ssh']))
+        _smoke_checks(lab)
+        pgids = set(lab._pgids)
+    print('teardown %.1fs' % lab.timings['teardown'])
+    left = [pid for pgid in pgids for pid in harness._group_members(pgid)]
+    _check('no guest processes left', not left, left)
+    _check('namespace deleted', lab.netns not in harness._list_netns())
+    _check('workdir removed', args.keep_logs or
+           not os.path.exists(lab.workdir))
+    print('smoke: PASS')
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m tests.lab')
+    sub = parser.add_subparsers(dest='command', required=True)
+    sub.add_parser('install', help='check / install the lab packages')
+    up = sub.add_parser('up', help='boot a lab until Ctrl-C')
+    up.add_argument('-s', '--storage', type=int, default=2)
+    up.add_argument('-c', '--clients', type=int, default=1)
+    up.add_argument('--disk', type=int, default=8, help='GiB per disk')
+    up.add_argument('--no-thin-pool', dest='thin_pool',
+                    action='store_false',
+                    help='leave the disks blank (no VG arca / pool)')
+    smoke = sub.add_parser('smoke', help='boot s1 s2 c1, check, tear down')
+    sub.add_parser('cleanup', help='remove namespaces of crashed labs')
+    for p in (up, smoke):
+        p.add_argument('--mem', type=int, default=512, help='MiB per guest')
+        p.add_argument('--keep-logs', action='store_true')
+    args = parser.parse_args(argv)
+    if args.command == 'install':
+        return cmd_install(args)
+    if args.command == 'cleanup':
+        print('removed: %s' % (harness.Lab.cleanup_stale() or 'nothing'))
+        return 0
+    if os.geteuid() != 0:
+        parser.error('the lab needs root')
+    return {'up': cmd_up, 'smoke': cmd_smoke}[args.command](args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

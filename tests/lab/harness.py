@@ -1,0 +1,652 @@
+"""Test lab: arca storage nodes and clients as User-Mode Linux guests.
+
+Each guest is a ``linux.uml`` process whose root is the host's ``/``
+seen through hostfs under a copy-on-write overlay (see guest-init.sh), so
+every binary installed on the host runs in the guest and nothing the guest
+writes reaches the host. Storage nodes get a sparse disk file as
+``/dev/ubda`` (the LVM physical volume).
+
+Networking: the lab creates a private network namespace of the host
+(``arcalab<pid>``) holding a bridge and one tap per guest. The guests'
+``eth0`` addresses (10.97.0.0/24) exist only inside that namespace. The
+test process reaches them over SSH with sockets created by a thread that
+has entered the namespace (setns is per thread), handed to paramiko through
+the production ``SSHExecutor`` with a socket made in the lab namespace.
+
+Example::
+
+    with Lab([NodeSpec('s1', role='storage', disk_gib=8),
+              NodeSpec('c1', role='client')]) as lab:
+        s1 = lab.node('s1')
+        s1.ensure_thin_pool()
+        print(s1.run('lvs', '--noheadings').stdout)
+        s1.stop()
+        s1.start()
+"""
+
+import atexit
+import ctypes
+import dataclasses
+import functools
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+from arca_openstack.node import executor as node_executor
+
+UML = '/usr/bin/linux.uml'
+HERE = os.path.dirname(os.path.abspath(__file__))
+GUEST_INIT = os.path.join(HERE, 'guest-init.sh')
+LVM_CONF = os.path.join(HERE, 'lvm.conf')
+PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
+            'xfsprogs', 'nfs-ganesha', 'nfs-ganesha-vfs', 'nfs-common',
+            'drbd-utils', 'openssh-server', 'iproute2', 'kmod')
+NETNS_PREFIX = 'arcalab'
+NETNS_RE = re.compile(r'^arcalab(\d+)(?:-\d+)?$')
+NAME_RE = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
+SUBNET = '10.97.0'          # only ever exists inside the lab namespace
+HOST_ADDRESS = SUBNET + '.254'
+BRIDGE = 'br0'
+CLONE_NEWNET = 0x40000000
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_counter = iter(range(1, 1 << 30))
+_claimed = set()                # namespace names used by this process
+_claimed_lock = threading.Lock()
+
+SSHD_CONFIG = """\
+Port 22
+HostKey /run/arcalab/ssh_host_ed25519_key
+PidFile /run/sshd-lab.pid
+AuthorizedKeysFile /run/arcalab/id_lab.pub
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxSessions 64
+MaxStartups 64
+Subsystem sftp internal-sftp
+"""
+
+
+class LabError(Exception):
+    pass
+
+
+def _run(*argv, timeout=30, check=True):
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode:
+        raise LabError('%s failed (%d): %s' % (' '.join(argv),
+                                               proc.returncode,
+                                               proc.stderr.strip()))
+    return proc
+
+
+def missing_packages():
+    """Debian packages of :data:`PACKAGES` that are not installed."""
+    missing = []
+    for pkg in PACKAGES:
+        proc = subprocess.run(
+            ['dpkg-query', '-W', '-f=${Status}', pkg],
+            capture_output=True, text=True, timeout=30)
+        if 'install ok installed' not in proc.stdout:
+            missing.append(pkg)
+    return missing
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _group_members(pgid):
+    """PIDs whose process group is ``pgid`` (a group this lab created)."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(')', 1)[1].split()
+        if int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return pids
+
+
+def _kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def netns_connect(netns, host, port, timeout=5.0):
+    """Return a TCP socket to ``host:port`` made inside a namespace.
+
+    ``netns`` is a name under /run/netns. A short-lived thread enters it
+    (setns is per thread) and connects; the socket keeps its namespace.
+    """
+    box = {}
+
+    def target():
+        try:
+            fd = os.open('/run/netns/' + netns, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _LIBC.setns(fd, CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, 'setns: ' + os.strerror(err))
+            finally:
+                os.close(fd)
+            box['sock'] = socket.create_connection((host, port), timeout)
+        except Exception as err:
+            box['err'] = err
+
+    thread = threading.Thread(target=target, name='netns-connect',
+                              daemon=True)
+    thread.start()
+    thread.join(timeout + 5)
+    if 'sock' in box:
+        return box['sock']
+    raise box.get('err') or socket.timeout('connect to %s timed out' % host)
+
+
+@dataclasses.dataclass
+class NodeSpec:
+    name: str
+    role: str = 'storage'           # 'storage' (has a disk) or 'client'
+    disk_gib: int = 8
+    mem_mib: int = None             # default: the lab's ``mem``
+
+
+class Node(object):
+    """One guest.
+
+    Attributes: name, role, address, cidr, disk ('/dev/ubda' or None),
+    hostname, executor (an ``SSHExecutor``), timings.
+    """
+
+    def __init__(self, lab, spec, index):
+        self.lab = lab
+        self.spec = spec
+        self.name = spec.name
+        self.role = spec.role
+        self.index = index
+        self.address = '%s.%d' % (SUBNET, index)
+        self.cidr = self.address + '/24'
+        self.mac = 'fe:fd:0a:61:00:%02x' % index
+        self.tap = 'tap%d' % index
+        self.umid = '%s-%s' % (lab.netns, self.name)
+        self.log_file = os.path.join(lab.workdir, self.name + '.console.log')
+        self.disk_file = None
+        self.disk = None
+        if self.role == 'storage':
+            self.disk_file = os.path.join(lab.workdir, self.name + '.img')
+            self.disk = '/dev/ubda'
+        self.hostname = None
+        self.executor = None
+        self.proc = None
+        self.timings = {}
+        self._log = None
+        self._started = 0.0
+
+    def __repr__(self):
+        return '<Node %s %s>' % (self.name, self.address)
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self, wait=True):
+        """Boot the guest (on the same disk file as before)."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise LabError('%s is already running' % self.name)
+        if self.disk_file and not os.path.exists(self.disk_file):
+            with open(self.disk_file, 'wb') as f:
+                f.truncate(self.spec.disk_gib << 30)
+        argv = ['nsenter', '--net=/run/netns/' + self.lab.netns, UML,
+                'mem=%dM' % (self.spec.mem_mib or self.lab.mem),
+                'umid=' + self.umid, 'uml_dir=' + self.lab.uml_dir,
+                'eth0=tuntap,%s,%s' % (self.tap, self.mac),
+                'con=null', 'con0=null,fd:1', 'ssl=null',
+                'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'rw',
+                'init=' + GUEST_INIT, 'quiet',
+                'arca_name=' + self.name, 'arca_addr=' + self.cidr,
+                'arca_lab=' + self.lab.workdir]
+        if self.disk_file:
+            argv.insert(4, 'ubd0=' + self.disk_file)
+        env = dict(os.environ, TMPDIR='/dev/shm')
+        self._log = open(self.log_file, 'ab')
+        self._log.write(b'\n===== arcalab: boot %s =====\n' % (
+            time.strftime('%F %T').encode()))
+        self._log.flush()
+        self._started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._log,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True, env=env,
+                                     cwd=self.lab.workdir)
+        self.lab._pgids.add(self.proc.pid)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=None):
+        """Wait for sshd, then connect the executor and read the hostname."""
+        deadline = time.monotonic() + (timeout or self.lab.boot_timeout)
+        while True:
+            if self.proc.poll() is not None:
+                raise LabError('%s exited (%s) while booting:\n%s' % (
+                    self.name, self.proc.returncode, self.console_tail()))
+            if time.monotonic() > deadline:
+                raise LabError('%s: no sshd after %ss:\n%s' % (
+                    self.name, timeout or self.lab.boot_timeout,
+                    self.console_tail()))
+            try:
+                netns_connect(self.lab.netns, self.address, 22, 1.0).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        self.timings['boot'] = time.monotonic() - self._started
+        self.executor = node_executor.SSHExecutor(
+            self.address, 'root', self.lab.key_file,
+            known_hosts_file=self.lab.known_hosts, connect_timeout=30,
+            sock_factory=functools.partial(netns_connect, self.lab.netns,
+                                           self.address, 22, 30))
+        self.hostname = self.run('uname', '-n', timeout=60).stdout.strip()
+        self.timings['ssh'] = time.monotonic() - self._started
+
+    def run(self, *argv, check=True, timeout=None, input=None):
+        """Run argv as root in the guest; returns executor Result."""
+        return self.executor.execute(
+            *argv, check_exit_code=(0,) if check else False,
+            process_input=input, timeout=timeout)
+
+    def stop(self, timeout=30):
+        """Power the guest off cleanly, killing it after ``timeout``.
+
+        The guest's init unmounts, deactivates LVs and flushes first; if
+        it has not exited in time its process group is killed.
+        """
+        if self.proc is None:
+            return
+        started = time.monotonic()
+        if self.executor is not None:
+            if self.proc.poll() is None:
+                try:
+                    self.run('touch', '/run/arcalab/halt', timeout=10)
+                except Exception:
+                    pass
+            self.executor.close()
+            self.executor = None
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._reap()
+        self.timings['stop'] = time.monotonic() - started
+
+    def kill(self):
+        """Kill the guest at once (SIGKILL to its process group)."""
+        if self.proc is None:
+            return
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
+        _kill_pids(_group_members(self.proc.pid))
+        self._reap()
+
+    def _reap(self):
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        # UML helpers left behind in the group (only ones we started).
+        for _ in range(50):
+            pids = _group_members(self.proc.pid)
+            if not pids:
+                break
+            _kill_pids(pids)
+            time.sleep(0.1)
+        else:
+            raise LabError('%s: processes %s will not die' % (self.name,
+                                                              pids))
+        self.lab._pgids.discard(self.proc.pid)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def console_tail(self, lines=30):
+        try:
+            with open(self.log_file, errors='replace') as f:
+                return ''.join(f.readlines()[-lines:])
+        except OSError:
+            return ''
+
+    # -- storage helpers --------------------------------------------------
+
+    def ensure_thin_pool(self, vg='arca', pool='pool', size='90%FREE'):
+        """Idempotently make VG ``vg`` on the disk and thin pool ``pool``.
+
+        Safe to call after a reboot: existing data is kept.
+        """
+        if not self.disk:
+            raise LabError('%s has no disk' % self.name)
+        script = (
+            'set -e\n'
+            'if ! vgs {vg} >/dev/null 2>&1; then\n'
+            '  pvcreate -y {disk} >/dev/null\n'
+            '  vgcreate {vg} {disk} >/dev/null\n'
+            'fi\n'
+            'if ! lvs {vg}/{pool} >/dev/null 2>&1; then\n'
+            '  lvcreate -y --type thin-pool -l {size} -n {pool} {vg}'
+            ' >/dev/null\n'
+            'fi\n'
+            'vgchange -ay {vg} >/dev/null\n'
+        ).format(vg=vg, pool=pool, size=size, disk=self.disk)
+        self.run('sh', '-c', script, timeout=120)
+
+
+class Lab(object):
+    """A set of UML guests on a private bridge; use as a context manager.
+
+    :param nodes: list of :class:`NodeSpec`.
+    :param workdir: folder for disks, keys and console logs (default: a
+        new folder under /tmp, removed on a clean exit).
+    :param mem: MiB of memory per guest.
+    :param keep_logs: keep the workdir (console logs) even on success.
+        After a failure only the logs are kept (disk images are removed).
+    """
+
+    def __init__(self, nodes, workdir=None, mem=512, keep_logs=False,
+                 boot_timeout=120):
+        names = [spec.name for spec in nodes]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError('node names must be unique: %s' % names)
+        if len(names) > 200:
+            raise ValueError('too many nodes')
+        for spec in nodes:
+            if not NAME_RE.match(spec.name):
+                raise ValueError('bad node name %r' % spec.name)
+            if spec.role not in ('storage', 'client'):
+                raise ValueError('bad role %r' % spec.role)
+        if workdir is not None and re.search(r'\s', workdir):
+            raise ValueError('workdir must not contain spaces')
+        self.specs = list(nodes)
+        self.mem = mem
+        self.keep_logs = keep_logs
+        self.boot_timeout = boot_timeout
+        self.netns = self._netns_name()
+        self._own_workdir = workdir is None
+        self.workdir = workdir
+        self.uml_dir = self.key_file = self.known_hosts = None
+        self.nodes = {}
+        self.timings = {}
+        self._pgids = set()
+        self._closed = True
+        self._signals = {}
+
+    @staticmethod
+    def _netns_name():
+        with _claimed_lock:
+            taken = _claimed | set(_list_netns())
+            name = '%s%d' % (NETNS_PREFIX, os.getpid())
+            while name in taken:
+                name = '%s%d-%d' % (NETNS_PREFIX, os.getpid(),
+                                    next(_counter))
+            _claimed.add(name)
+            return name
+
+    # -- context manager --------------------------------------------------
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        # Ctrl-C / SIGTERM end a lab normally; any other exception is a
+        # failure and keeps the console logs.
+        self.close(failed=exc_type is not None and not issubclass(
+            exc_type, (KeyboardInterrupt, SystemExit)))
+        return False
+
+    def node(self, name):
+        return self.nodes[name]
+
+    def start(self):
+        if os.geteuid() != 0:
+            raise LabError('the lab needs root')
+        if not os.access(UML, os.X_OK):
+            raise LabError('%s missing: run python -m tests.lab install'
+                           % UML)
+        self._closed = False
+        atexit.register(self.close)
+        self._install_signal_handlers()
+        started = time.monotonic()
+        try:
+            self._make_files()
+            self._make_network()
+            for index, spec in enumerate(self.specs, start=1):
+                self.nodes[spec.name] = Node(self, spec, index)
+            for node in self.nodes.values():
+                node.start(wait=False)
+            self._parallel(lambda n: n.wait_ready(), self.nodes.values())
+        except BaseException as err:
+            self.close(failed=not isinstance(
+                err, (KeyboardInterrupt, SystemExit)))
+            raise
+        self.timings['up'] = time.monotonic() - started
+
+    def _make_files(self):
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix=self.netns + '-')
+        os.makedirs(self.workdir, exist_ok=True)
+        self.uml_dir = os.path.join(self.workdir, 'uml')
+        os.makedirs(self.uml_dir, exist_ok=True)
+        self.key_file = os.path.join(self.workdir, 'id_lab')
+        host_key = os.path.join(self.workdir, 'ssh_host_ed25519_key')
+        for path in (self.key_file, host_key):
+            if not os.path.exists(path):
+                _run('ssh-keygen', '-q', '-t', 'ed25519', '-N', '',
+                     '-C', 'arcalab', '-f', path)
+        with open(self.key_file + '.pub') as f:
+            pub = f.read()
+        with open(os.path.join(self.workdir, 'id_lab.pub'), 'w') as f:
+            f.write(pub)
+        with open(host_key + '.pub') as f:
+            host_pub = ' '.join(f.read().split()[:2])
+        self.known_hosts = os.path.join(self.workdir, 'known_hosts')
+        with open(self.known_hosts, 'w') as f:
+            for index in range(1, len(self.specs) + 1):
+                f.write('%s.%d %s\n' % (SUBNET, index, host_pub))
+        with open(os.path.join(self.workdir, 'sshd_config'), 'w') as f:
+            f.write(SSHD_CONFIG)
+        shutil.copy(LVM_CONF, os.path.join(self.workdir, 'lvm.conf'))
+
+    def _make_network(self):
+        _run('ip', 'netns', 'add', self.netns)
+        ns = ('ip', '-n', self.netns)
+        _run(*ns, 'link', 'set', 'lo', 'up')
+        _run(*ns, 'link', 'add', BRIDGE, 'type', 'bridge')
+        _run(*ns, 'addr', 'add', HOST_ADDRESS + '/24', 'dev', BRIDGE)
+        _run(*ns, 'link', 'set', BRIDGE, 'up')
+        for index in range(1, len(self.specs) + 1):
+            tap = 'tap%d' % index
+            _run(*ns, 'tuntap', 'add', tap, 'mode', 'tap')
+            _run(*ns, 'link', 'set', tap, 'master', BRIDGE)
+            _run(*ns, 'link', 'set', tap, 'up')
+
+    @staticmethod
+    def _parallel(func, items):
+        errors = []
+
+        def call(item):
+            try:
+                func(item)
+            except BaseException as err:
+                errors.append(err)
+
+        threads = [threading.Thread(target=call, args=(item,), daemon=True)
+                   for item in items]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    # -- teardown ---------------------------------------------------------
+
+    def close(self, failed=False):
+        """Stop every guest, delete the namespace and the workdir."""
+        if self._closed:
+            return
+        self._closed = True
+        started = time.monotonic()
+        previous = self._ignore_signals()
+        try:
+            try:
+                self._parallel(lambda n: n.stop(timeout=15),
+                               [n for n in self.nodes.values() if n.proc])
+            except Exception:
+                failed = True
+            for node in self.nodes.values():
+                if node.proc is not None:
+                    node.kill()
+            for pgid in list(self._pgids):
+                _kill_pids(_group_members(pgid))
+            self._delete_netns(self.netns)
+            self._remove_workdir(failed)
+        finally:
+            self._restore_signals(previous)
+            self._restore_signals(self._signals)
+            self._signals = {}
+            atexit.unregister(self.close)
+            self.timings['teardown'] = time.monotonic() - started
+
+    @staticmethod
+    def _delete_netns(name):
+        """Kill the guests left in lab namespace ``name``, delete it.
+
+        Only a lab's guests run in its namespace; they are killed by PID
+        and waited for (bounded) before the namespace is deleted.
+        """
+        if name not in _list_netns():
+            return
+        seen = set()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            out = _run('ip', 'netns', 'pids', name, check=False).stdout
+            pids = {int(p) for p in out.split()}
+            seen |= pids
+            _kill_pids(pids)
+            if not pids and not any(_pid_alive(p) for p in seen):
+                break
+            time.sleep(0.2)
+        _run('ip', 'netns', 'del', name, check=False)
+
+    def _remove_workdir(self, failed):
+        """Remove the workdir, or all of it but the console logs.
+
+        Own workdir: removed on success; after a failure (or with
+        keep_logs) only the console logs stay. A caller's workdir keeps
+        its disks and keys (so a later lab can boot the same disks).
+        """
+        if not self.workdir or not os.path.isdir(self.workdir):
+            return
+        if not self._own_workdir:
+            if self.uml_dir:
+                shutil.rmtree(self.uml_dir, ignore_errors=True)
+            return
+        if not (self.keep_logs or failed):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            return
+        for entry in os.listdir(self.workdir):
+            path = os.path.join(self.workdir, entry)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif not entry.endswith('.log'):
+                os.unlink(path)
+        print('arcalab: console logs kept in %s' % self.workdir)
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum, frame):
+            raise SystemExit(128 + signum)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            self._signals[signum] = signal.signal(signum, handler)
+
+    @staticmethod
+    def _ignore_signals():
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {signum: signal.signal(signum, signal.SIG_IGN)
+                for signum in (signal.SIGINT, signal.SIGTERM,
+                               signal.SIGHUP)}
+
+    @staticmethod
+    def _restore_signals(saved):
+        for signum, handler in saved.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+    @classmethod
+    def cleanup_stale(cls):
+        """Clean up after labs whose process died (``kill -9``, crash).
+
+        Deletes ``arcalab<pid>`` namespaces whose pid is dead, killing
+        the guests still inside them, and strips those labs' default
+        workdirs down to their console logs. Returns the names removed.
+        """
+        removed = []
+        for name in _list_netns():
+            match = NETNS_RE.match(name)
+            if not match or _pid_alive(int(match.group(1))):
+                continue
+            cls._delete_netns(name)
+            removed.append(name)
+        tmp = tempfile.gettempdir()
+        for entry in os.listdir(tmp):
+            match = re.match(r'^arcalab(\d+)(?:-\d+)?-\w+$', entry)
+            path = os.path.join(tmp, entry)
+            if (not match or _pid_alive(int(match.group(1)))
+                    or not os.path.isdir(path)):
+                continue
+            for name in os.listdir(path):
+                sub = os.path.join(path, name)
+                if os.path.isdir(sub):
+                    shutil.rmtree(sub, ignore_errors=True)
+                elif not name.endswith('.log'):
+                    os.unlink(sub)
+            if not os.listdir(path):
+                os.rmdir(path)
+        return removed
+
+
+def _list_netns():
+    out = _run('ip', 'netns', 'list', check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]

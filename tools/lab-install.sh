@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install what the test lab (tests/lab, User-Mode Linux guests) needs on a
+# Debian/Ubuntu host. Idempotent: installs only missing packages.
+# Usage: sudo tools/lab-install.sh
+set -eu
+
+PACKAGES="user-mode-linux lvm2 thin-provisioning-tools xfsprogs nfs-ganesha
+nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod"
+
+missing=
+for pkg in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+            grep -q 'install ok installed'; then
+        missing="$missing $pkg"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "lab packages: all installed"
+else
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "run as root to install:$missing" >&2
+        exit 1
+    fi
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+test -x /usr/bin/linux.uml || { echo "linux.uml missing" >&2; exit 1; }
+ls -d /usr/lib/uml/modules/* >/dev/null
+echo "lab ready: $(/usr/bin/linux.uml --version 2>/dev/null | head -n 1)"
