@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="user-mode-linux lvm2 thin-provisioning-tools xfsprogs nfs-ganesha
-nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod"
+nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod
+python3-oslo.rootwrap"
 
 missing=
 for pkg in $PACKAGES; do
@@ -26,7 +27,7 @@ else
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    apt-get install -y -q $missing
 fi
 
 test -x /usr/bin/linux.uml || { echo "linux.uml missing" >&2; exit 1; }

@@ -13,7 +13,6 @@ lists, and the SSH executor quotes every word for the remote shell.
 
 import collections
 import shlex
-import subprocess
 import threading
 import time
 
@@ -93,13 +92,18 @@ class LocalExecutor(Executor):
             return Result(0, stdout, stderr)
         except processutils.ProcessExecutionError as err:
             return Result(err.exit_code, err.stdout or '', err.stderr or '')
-        except subprocess.TimeoutExpired:
+        except OSError as err:
+            raise exception.CommandFailed(cmd, 127, '', str(err))
+        except Exception as err:
+            # Under eventlet (Cinder, Manila) Popen comes from a copy of the
+            # subprocess module whose TimeoutExpired is another class than
+            # the one importable here: match it by name.
+            if type(err).__name__ != 'TimeoutExpired':
+                raise
             for proc in started:
                 proc.kill()
                 proc.wait()
             raise exception.CommandTimeout(cmd, timeout)
-        except OSError as err:
-            raise exception.CommandFailed(cmd, 127, '', str(err))
 
 
 class SSHExecutor(Executor):

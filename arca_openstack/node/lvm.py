@@ -395,6 +395,10 @@ class ThinPool(object):
     def snapshot(self, origin, name, tags=()):
         """Create ``name`` as an active, writable thin snapshot of ``origin``.
 
+        The snapshot is consistent even while ``origin`` is mounted and in
+        use: device-mapper suspends the origin with lockfs, freezing its
+        filesystem during the switch (so do not freeze it by hand first).
+
         ``origin`` may itself be a snapshot. If ``name`` already exists as a
         snapshot of ``origin``, only missing tags are added and it is
         activated; if it exists otherwise, :class:`Conflict` is raised.

@@ -304,6 +304,11 @@ class XFS(object):
 
         The thaw is attempted even if the freeze itself failed (it may
         have taken effect before a timeout).
+
+        Not for LVM snapshots: device-mapper suspends the origin with
+        lockfs, which flushes and freezes its filesystem for the instant of
+        the snapshot, and that suspend fails with EBUSY on a filesystem
+        already frozen by hand (seen on kernel 6.1 in the lab).
         """
         try:
             self.freeze(mountpoint)

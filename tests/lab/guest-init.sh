@@ -53,7 +53,8 @@ mkdir -p /run/lock/lvm /run/lvm /run/sshd /run/arca /run/ganesha \
 
 # Private copies of the lab's files (the host path may be under /tmp).
 cp "$LAB/sshd_config" "$LAB/ssh_host_ed25519_key" "$LAB/id_lab.pub" \
-    "$LAB/lvm.conf" /run/arcalab/
+    "$LAB/lvm.conf" "$LAB/rootwrap.conf" /run/arcalab/
+cp -r "$LAB/rootwrap.d" /run/arcalab/rootwrap.d
 chmod 600 /run/arcalab/ssh_host_ed25519_key
 
 # Fresh, empty state folders (the overlay already keeps the host clean;
@@ -90,6 +91,9 @@ done
 
 # Like a real node's boot-time autoactivation (no udev here).
 [ -b /dev/ubda ] && vgchange -ay >/dev/null 2>&1
+# A storage node keeps its own record (/var/lib/arca) on its disk, on the
+# LV that Node.ensure_thin_pool() made, so it survives a reboot.
+[ -b /dev/arca/arca-state ] && mount /dev/arca/arca-state /var/lib/arca
 hostname "$NAME"
 echo "$NAME" > /etc/hostname
 ip link set lo up

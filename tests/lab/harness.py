@@ -44,9 +44,18 @@ UML = '/usr/bin/linux.uml'
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_INIT = os.path.join(HERE, 'guest-init.sh')
 LVM_CONF = os.path.join(HERE, 'lvm.conf')
+FILTERS_DIR = os.path.join(HERE, '..', '..', 'etc', 'rootwrap.d')
 PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'xfsprogs', 'nfs-ganesha', 'nfs-ganesha-vfs', 'nfs-common',
-            'drbd-utils', 'openssh-server', 'iproute2', 'kmod')
+            'drbd-utils', 'openssh-server', 'iproute2', 'kmod',
+            'python3-oslo.rootwrap')
+ROOT_HELPER = '/usr/bin/oslo-rootwrap /run/arcalab/rootwrap.conf'
+ROOTWRAP_CONF = """\
+[DEFAULT]
+filters_path=/run/arcalab/rootwrap.d
+exec_dirs=/sbin,/usr/sbin,/bin,/usr/bin,/usr/local/sbin,/usr/local/bin
+use_syslog=False
+"""
 NETNS_PREFIX = 'arcalab'
 NETNS_RE = re.compile(r'^arcalab(\d+)(?:-\d+)?$')
 NAME_RE = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
@@ -203,7 +212,7 @@ class Node(object):
             self.disk_file = os.path.join(lab.workdir, self.name + '.img')
             self.disk = '/dev/ubda'
         self.hostname = None
-        self.executor = None
+        self.executor = self.node_executor = None
         self.proc = None
         self.timings = {}
         self._log = None
@@ -269,6 +278,15 @@ class Node(object):
             known_hosts_file=self.lab.known_hosts, connect_timeout=30,
             sock_factory=functools.partial(netns_connect, self.lab.netns,
                                            self.address, 22, 30))
+        # What the node library uses: the same connection's commands, run
+        # through oslo.rootwrap with the project's filters, as on a remote
+        # storage node (arca_ssh_root_helper).
+        self.node_executor = node_executor.SSHExecutor(
+            self.address, 'root', self.lab.key_file,
+            known_hosts_file=self.lab.known_hosts, connect_timeout=30,
+            root_helper=ROOT_HELPER,
+            sock_factory=functools.partial(netns_connect, self.lab.netns,
+                                           self.address, 22, 30))
         self.hostname = self.run('uname', '-n', timeout=60).stdout.strip()
         self.timings['ssh'] = time.monotonic() - self._started
 
@@ -293,8 +311,7 @@ class Node(object):
                     self.run('touch', '/run/arcalab/halt', timeout=10)
                 except Exception:
                     pass
-            self.executor.close()
-            self.executor = None
+            self._close_executors()
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -306,11 +323,15 @@ class Node(object):
         """Kill the guest at once (SIGKILL to its process group)."""
         if self.proc is None:
             return
-        if self.executor is not None:
-            self.executor.close()
-            self.executor = None
+        self._close_executors()
         _kill_pids(_group_members(self.proc.pid))
         self._reap()
+
+    def _close_executors(self):
+        for ex in (self.executor, self.node_executor):
+            if ex is not None:
+                ex.close()
+        self.executor = self.node_executor = None
 
     def _reap(self):
         try:
@@ -349,7 +370,10 @@ class Node(object):
     def ensure_thin_pool(self, vg='arca', pool='pool', size='90%FREE'):
         """Idempotently make VG ``vg`` on the disk and thin pool ``pool``.
 
-        Safe to call after a reboot: existing data is kept.
+        Also makes the node's state LV (``VG/arca-state``, XFS) and mounts
+        it on /var/lib/arca, where the node library keeps its records, so
+        they survive a reboot as on a real node. Safe to call after a
+        reboot: existing data is kept.
         """
         if not self.disk:
             raise LabError('%s has no disk' % self.name)
@@ -359,11 +383,19 @@ class Node(object):
             '  pvcreate -y {disk} >/dev/null\n'
             '  vgcreate {vg} {disk} >/dev/null\n'
             'fi\n'
+            'if ! lvs {vg}/arca-state >/dev/null 2>&1; then\n'
+            '  lvcreate -y -L 512m -n arca-state {vg} >/dev/null\n'
+            '  mkfs.xfs -q /dev/{vg}/arca-state\n'
+            'fi\n'
             'if ! lvs {vg}/{pool} >/dev/null 2>&1; then\n'
             '  lvcreate -y --type thin-pool -l {size} -n {pool} {vg}'
             ' >/dev/null\n'
             'fi\n'
             'vgchange -ay {vg} >/dev/null\n'
+            'if ! findmnt -rn -o SOURCE /var/lib/arca |'
+            ' grep -q arca--state; then\n'
+            '  mount /dev/{vg}/arca-state /var/lib/arca\n'
+            'fi\n'
         ).format(vg=vg, pool=pool, size=size, disk=self.disk)
         self.run('sh', '-c', script, timeout=120)
 
@@ -483,6 +515,13 @@ class Lab(object):
         with open(os.path.join(self.workdir, 'sshd_config'), 'w') as f:
             f.write(SSHD_CONFIG)
         shutil.copy(LVM_CONF, os.path.join(self.workdir, 'lvm.conf'))
+        # The project's rootwrap filters, used in the guests exactly as a
+        # remote storage node uses them (Node.node_executor).
+        filters = os.path.join(self.workdir, 'rootwrap.d')
+        shutil.rmtree(filters, ignore_errors=True)
+        shutil.copytree(FILTERS_DIR, filters)
+        with open(os.path.join(self.workdir, 'rootwrap.conf'), 'w') as f:
+            f.write(ROOTWRAP_CONF)
 
     def _make_network(self):
         _run('ip', 'netns', 'add', self.netns)
