@@ -101,16 +101,21 @@ class ExportManager(object):
                 return export
         return None
 
-    def publish(self, svm, lv_name, clients=(), read_only=False):
+    def publish(self, svm, lv_name, clients=(), read_only=False,
+                mount_options=()):
         """Mount the LV and export it from the SVM to exactly ``clients``.
 
         :param clients: (address-or-CIDR, 'rw'|'ro') pairs; empty means
             the export exists but nobody may mount it.
+        :param mount_options: XFS mount options used if the LV is not
+            mounted yet, such as ``('prjquota',)`` for a filesystem with a
+            project quota, or ``('ro', 'nouuid')`` for a snapshot served
+            beside its origin (an existing mount is kept as it is).
         :returns: the :class:`ganesha.Export` now served.
         """
         validate.svm_name(svm)
         rules = client_rules(clients)
-        self.mount(lv_name)
+        self.mount(lv_name, options=mount_options)
         with locks.lock('svm-compose', svm):
             export = self.find(svm, lv_name)
             if export is None:

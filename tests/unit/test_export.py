@@ -47,6 +47,13 @@ class ExportManagerTestCase(base.TestCase):
         self.mgr.ganesha.add_export.assert_not_called()
         self.mgr.ganesha.update_export.assert_called_once_with('svm_a', exp)
 
+    def test_publish_mount_options(self):
+        self.mgr.publish('svm_a', 'vol-1', read_only=True,
+                         mount_options=('ro', 'nouuid'))
+        self.mgr.xfs.mount.assert_called_once_with(
+            '/dev/arca/vol-1', MNT, options=('ro', 'nouuid'))
+        self.assertTrue(self.mgr.ganesha.add_export.call_args[0][1].read_only)
+
     def test_publish_activates_inactive_lv(self):
         self.pool.get.return_value = {'name': 'vol-1', 'active': False}
         self.mgr.publish('svm_a', 'vol-1')

@@ -1,0 +1,825 @@
+"""Cinder volume driver for Arca Storage.
+
+A volume is a thin LV named ``vol-<id>`` holding an XFS filesystem with
+one sparse raw file, ``volume.raw``, of exactly the volume's size. The LV
+is mounted on the storage node and exported over NFS v4.2 by the SVM of
+the volume's project; the export admits no client until an attach adds
+the connector's address. Snapshots (``snap-<id>``), clones and volumes
+from snapshots are thin LV snapshots: constant time whatever the size.
+
+What exists on the node is the record: LV tags (``arca.kind``,
+``arca.id``, ``arca.project``, ``arca.svm``), SVM records and Ganesha
+export files. The driver keeps no state of its own.
+"""
+
+import contextlib
+import hashlib
+import ipaddress
+import math
+import os
+
+from cinder.common import constants
+from cinder import exception
+from cinder.i18n import _
+from cinder import interface
+from cinder import utils
+from cinder.volume import driver
+from cinder.volume import volume_utils
+from oslo_log import log as logging
+
+from arca_openstack.cinder import opts
+from arca_openstack import exception as arca_exception
+from arca_openstack.node import connection
+from arca_openstack.node import export
+from arca_openstack.node import locks
+from arca_openstack.node import lvm
+from arca_openstack.node import netns
+from arca_openstack.node import probe
+from arca_openstack.node import rawfile
+from arca_openstack.node import svm as svm_mod
+from arca_openstack.node import validate
+from arca_openstack.node import xfs
+from arca_openstack import svm_pools
+
+LOG = logging.getLogger(__name__)
+
+GiB = 1024 ** 3
+VOLUME_PREFIX = 'vol-'
+SNAPSHOT_PREFIX = 'snap-'
+KIND_VOLUME = 'volume'
+KIND_SNAPSHOT = 'snapshot'
+NFS_OPTIONS = '-o vers=4.2'
+_TEMP_SUFFIXES = ('-rvnew', '-rvold')
+
+
+def _gib_up(size_bytes):
+    return max(1, int(math.ceil(size_bytes / float(GiB))))
+
+
+@interface.volumedriver
+class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
+                    driver.BaseVD):
+    """Arca Storage: thin LV + XFS + raw file per volume, NFS v4.2 per SVM.
+
+    Version history:
+        1.0.0 - First version: volumes, snapshots, clones, revert, online
+                extend, images, manage/unmanage, per-project SVMs.
+    """
+
+    VERSION = '1.0.0'
+    CI_WIKI_NAME = 'Arca_Storage_CI'
+    VENDOR = 'Arca Storage'
+    SUPPORTS_ACTIVE_ACTIVE = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.configuration.append_config_values(opts.volume_opts)
+        self.configuration.append_config_values(opts.svm_opts)
+        self.configuration.append_config_values(connection.node_opts)
+        self.executor = None
+        self._ensured_svms = set()
+
+    @staticmethod
+    def get_driver_options():
+        return opts.all_opts()
+
+    # ------------------------------------------------------------ set-up
+
+    def _config_error(self, option, value, reason):
+        return exception.InvalidConfigurationValue(
+            message=_('Invalid value %(value)r of option %(option)s: '
+                      '%(reason)s') % {'value': value, 'option': option,
+                                       'reason': reason})
+
+    def do_setup(self, context):
+        conf = self.configuration
+        for option, check in (('arca_volume_group', validate.vg_name),
+                              ('arca_thin_pool', validate.lv_name)):
+            try:
+                check(conf.safe_get(option))
+            except arca_exception.InvalidInput as err:
+                raise self._config_error(option, conf.safe_get(option), err)
+        try:
+            settings = svm_pools.settings_from_conf(conf)
+        except svm_pools.PoolConfigError as err:
+            raise exception.InvalidConfigurationValue(message=str(err))
+        self.headroom = conf.arca_fs_headroom_gib
+        self.mount_point_base = conf.arca_mount_point_base
+        self.node_name = conf.arca_node_address or 'localhost'
+        if self.executor is None:
+            self.executor = connection.make_executor(
+                conf, utils.get_root_helper())
+        self.pool = lvm.ThinPool(self.executor, conf.arca_volume_group,
+                                 conf.arca_thin_pool)
+        self.xfs = xfs.XFS(self.executor)
+        self.exports = export.ExportManager(self.executor, self.pool)
+        self.svms = svm_mod.SVMManager(self.executor)
+        self.raw = rawfile.RawFile(self.executor)
+        self.svm_pools = svm_pools.SVMPools(self.svms, self.pool, settings,
+                                            self.node_name)
+
+    def check_for_setup_error(self):
+        conf = self.configuration
+        try:
+            self.pool.capacity()
+        except arca_exception.NodeUnreachable as err:
+            raise exception.VolumeBackendAPIException(
+                data=_('%(err)s. Check arca_node_address and the '
+                       'arca_ssh_* options.') % {'err': err})
+        except arca_exception.NotFound as err:
+            raise self._config_error(
+                'arca_volume_group/arca_thin_pool', '%s/%s' % (
+                    conf.arca_volume_group, conf.arca_thin_pool),
+                '%s on storage node %s' % (err, self.node_name))
+        except arca_exception.ArcaError as err:
+            raise exception.VolumeBackendAPIException(
+                data=_('Cannot read the thin pool on storage node %(node)s: '
+                       '%(err)s') % {'node': self.node_name, 'err': err})
+        missing = probe.missing_tools(self.executor)
+        if missing:
+            raise exception.VolumeBackendAPIException(
+                data=_('Storage node %(node)s lacks %(tools)s (or the '
+                       'rootwrap filters for them).') % {
+                    'node': self.node_name, 'tools': ', '.join(missing)})
+        self._check_pool_interfaces()
+
+    def _check_pool_interfaces(self):
+        ip = netns.Netns(self.executor)
+        for pool in self.svm_pools.settings.pools:
+            lower = pool.bridge if pool.mode == 'veth' else pool.parent
+            what = 'bridge' if pool.mode == 'veth' else 'parent interface'
+            try:
+                # Netns has no public read of root-namespace links yet.
+                link = ip._link(None, lower)
+            except arca_exception.ArcaError as err:
+                raise exception.VolumeBackendAPIException(
+                    data=_('Cannot inspect %(what)s %(name)s of address '
+                           'pool %(pool)s: %(err)s') % {
+                        'what': what, 'name': lower, 'pool': pool.name,
+                        'err': err})
+            if link is None or (pool.mode == 'veth'
+                                and link.kind != 'bridge'):
+                raise self._config_error(
+                    svm_pools.POOLS_OPTION, pool.name,
+                    '%s %s %s on storage node %s' % (
+                        what, lower, 'is not a Linux bridge' if link
+                        else 'does not exist', self.node_name))
+
+    # ---------------------------------------------------------- helpers
+
+    @contextlib.contextmanager
+    def _node(self, action, busy_name=None):
+        """Turn node library errors into Cinder exceptions."""
+        try:
+            yield
+        except exception.CinderException:
+            raise
+        except arca_exception.InvalidInput as err:
+            raise exception.InvalidInput(reason=_('%(action)s: %(err)s') % {
+                'action': action, 'err': err})
+        except arca_exception.InUse as err:
+            if busy_name:
+                raise exception.VolumeIsBusy(
+                    message=_('%(action)s: %(err)s') % {'action': action,
+                                                        'err': err},
+                    volume_name=busy_name)
+            raise exception.VolumeBackendAPIException(
+                data=_('%(action)s: %(err)s') % {'action': action,
+                                                 'err': err})
+        except arca_exception.CapacityExceeded as err:
+            raise exception.VolumeBackendAPIException(
+                data=_('%(action)s: %(err)s. Grow the thin pool or lower '
+                       'max_over_subscription_ratio.') % {
+                    'action': action, 'err': err})
+        except arca_exception.NodeUnreachable as err:
+            raise exception.VolumeBackendAPIException(
+                data=_('%(action)s: %(err)s. Check arca_node_address and '
+                       'the arca_ssh_* options.') % {'action': action,
+                                                     'err': err})
+        except arca_exception.ArcaError as err:
+            raise exception.VolumeBackendAPIException(
+                data=_('%(action)s on storage node %(node)s: %(err)s') % {
+                    'action': action, 'node': self.node_name, 'err': err})
+
+    @staticmethod
+    def _lv(volume):
+        return VOLUME_PREFIX + validate.uuid(volume.name_id, 'volume id')
+
+    @staticmethod
+    def _snap_lv(snapshot):
+        return SNAPSHOT_PREFIX + validate.uuid(snapshot.id, 'snapshot id')
+
+    def _lv_size(self, size_gib):
+        return validate.size_gib(size_gib, 'volume size') + self.headroom
+
+    def _volume_tags(self, volume):
+        return lvm.make_tags(
+            kind=KIND_VOLUME, id=validate.uuid(volume.name_id),
+            project=svm_pools.project_key(volume.project_id),
+            svm=self.svm_pools.svm_name(volume.project_id))
+
+    def _svm_of(self, volume, info=None):
+        """The SVM serving a volume: its LV's tag, else its project's."""
+        if info is None:
+            info = self.pool.get(self._lv(volume))
+        if info is not None:
+            name = lvm.parse_tags(info['tags']).get('svm')
+            if name:
+                return validate.svm_name(name)
+        return self.svm_pools.svm_name(volume.project_id)
+
+    def _require_lv(self, name, what):
+        info = self.pool.get(name)
+        if info is None:
+            raise exception.VolumeBackendAPIException(
+                data=_('%(what)s has no logical volume %(vg)s/%(lv)s on '
+                       'storage node %(node)s') % {
+                    'what': what, 'vg': self.pool.vg, 'lv': name,
+                    'node': self.node_name})
+        return info
+
+    def _svm_record(self, svm):
+        record = self.svms.get(svm)
+        if record is None:
+            raise exception.VolumeBackendAPIException(
+                data=_('SVM %(svm)s has no record on storage node '
+                       '%(node)s') % {'svm': svm, 'node': self.node_name})
+        return record
+
+    def _location(self, svm, lv, version=None):
+        address = svm_pools.address_of(self._svm_record(svm), version)
+        return '%s:%s' % (svm_pools.nfs_host(address),
+                          export.pseudo_path(lv))
+
+    def _mount_exports(self, exports):
+        self.exports.mount_exports(exports)
+
+    def _ensure_svm(self, project_id):
+        return self.svm_pools.ensure_svm(
+            project_id, prepare_exports=self._mount_exports)
+
+    def _publish_new(self, volume, lv, svm, size_gib):
+        """Serve a freshly made or cloned LV: SVM, mount, export, file."""
+        self._ensure_svm(volume.project_id)
+        self.exports.publish(svm, lv, clients=())
+        mountpoint = export.mountpoint(lv)
+        self.xfs.grow(mountpoint)
+        self.raw.grow(lv, size_gib * GiB)
+        return {'provider_location': self._location(svm, lv)}
+
+    def _cleanup(self, lv, svm):
+        """Best-effort removal of a half-made volume."""
+        try:
+            self.exports.unpublish(svm, lv)
+            self.pool.remove(lv)
+            self.svm_pools.release_if_unused(svm)
+        except arca_exception.ArcaError as err:
+            LOG.warning('Could not clean up %s after a failure: %s', lv,
+                        err)
+
+    # ---------------------------------------------------------- volumes
+
+    def create_volume(self, volume):
+        with self._node(_('Creating volume %s') % volume.id):
+            lv = self._lv(volume)
+            size = validate.size_gib(volume.size, 'volume size')
+            svm = self.svm_pools.svm_name(volume.project_id)
+            # The LV first: its svm tag keeps a concurrent delete from
+            # removing the SVM between ensure_svm and publish.
+            self.pool.create(lv, self._lv_size(size),
+                             tags=self._volume_tags(volume))
+            try:
+                self._ensure_svm(volume.project_id)
+                self.xfs.mkfs(self.pool.device_path(lv))
+                self.exports.publish(svm, lv, clients=())
+                self.raw.create(lv, size * GiB)
+                return {'provider_location': self._location(svm, lv)}
+            except Exception:
+                self._cleanup(lv, svm)
+                raise
+
+    def _clone(self, volume, origin):
+        """Make ``volume`` a thin snapshot of LV ``origin``, and serve it.
+
+        Consistent even if ``origin`` is mounted and in use: see
+        :meth:`create_snapshot`.
+        """
+        lv = self._lv(volume)
+        size = validate.size_gib(volume.size, 'volume size')
+        svm = self.svm_pools.svm_name(volume.project_id)
+        tags = self._volume_tags(volume)
+        self._require_lv(origin, _('The source'))
+        self.pool.snapshot(origin, lv, tags=tags)
+        try:
+            self.pool.extend(lv, self._lv_size(size))
+            self.xfs.regenerate_uuid(self.pool.device_path(lv))
+            return self._publish_new(volume, lv, svm, size)
+        except Exception:
+            self._cleanup(lv, svm)
+            raise
+
+    def create_cloned_volume(self, volume, src_vref):
+        with self._node(_('Cloning volume %(src)s to %(dst)s') % {
+                'src': src_vref.id, 'dst': volume.id}):
+            src = self._lv(src_vref)
+            return self._clone(volume, src)
+
+    def create_volume_from_snapshot(self, volume, snapshot):
+        with self._node(_('Creating volume %(vol)s from snapshot %(snap)s')
+                        % {'vol': volume.id, 'snap': snapshot.id}):
+            return self._clone(volume, self._snap_lv(snapshot))
+
+    def delete_volume(self, volume):
+        with self._node(_('Deleting volume %s') % volume.id,
+                        busy_name=volume.name):
+            lv = self._lv(volume)
+            info = self.pool.get(lv)
+            svm = self._svm_of(volume, info)
+            self.exports.unpublish(svm, lv)
+            if info is None:
+                LOG.info('Volume %s has no LV %s: nothing to delete.',
+                         volume.id, lv)
+            else:
+                self.pool.remove(lv)
+            self.svm_pools.release_if_unused(svm)
+
+    def extend_volume(self, volume, new_size):
+        with self._node(_('Extending volume %s') % volume.id):
+            lv = self._lv(volume)
+            new_size = validate.size_gib(new_size, 'new size')
+            self._require_lv(lv, _('Volume %s') % volume.id)
+            self.pool.extend(lv, self._lv_size(new_size))
+            mountpoint = self.exports.mount(lv)
+            self.xfs.grow(mountpoint)
+            self.raw.grow(lv, new_size * GiB)
+
+    # -------------------------------------------------------- snapshots
+
+    def create_snapshot(self, snapshot):
+        with self._node(_('Creating snapshot %s') % snapshot.id):
+            origin = self._lv(snapshot.volume)
+            name = self._snap_lv(snapshot)
+            info = self._require_lv(origin, _('Volume %s')
+                                    % snapshot.volume_id)
+            fields = lvm.parse_tags(info['tags'])
+            tags = lvm.make_tags(
+                kind=KIND_SNAPSHOT, id=validate.uuid(snapshot.id),
+                volume=validate.uuid(snapshot.volume.name_id),
+                project=fields.get('project'), svm=fields.get('svm'),
+                size=validate.size_gib(snapshot.volume_size))
+            # No xfs_freeze around it: device-mapper suspends the origin
+            # with lockfs, which flushes and freezes the mounted XFS for the
+            # instant of the snapshot (a filesystem frozen by hand makes
+            # that suspend fail with EBUSY, seen on kernel 6.1).
+            self.pool.snapshot(origin, name, tags=tags)
+
+    def delete_snapshot(self, snapshot):
+        with self._node(_('Deleting snapshot %s') % snapshot.id,
+                        busy_name=snapshot.name):
+            self.pool.remove(self._snap_lv(snapshot))
+
+    def revert_to_snapshot(self, context, volume, snapshot):
+        with self._node(_('Reverting volume %(vol)s to snapshot %(snap)s')
+                        % {'vol': volume.id, 'snap': snapshot.id},
+                        busy_name=volume.name):
+            lv = self._lv(volume)
+            snap = self._snap_lv(snapshot)
+            size = validate.size_gib(volume.size, 'volume size')
+            info = self._require_lv(lv, _('Volume %s') % volume.id)
+            self._require_lv(snap, _('Snapshot %s') % snapshot.id)
+            svm = self._svm_of(volume, info)
+            current = self.exports.find(svm, lv)
+            clients = current.clients if current is not None else ()
+            self.exports.unpublish(svm, lv)
+            self.pool.revert(lv, snap)
+            self.xfs.regenerate_uuid(self.pool.device_path(lv))
+            self.exports.publish(svm, lv, clients=clients)
+            self.xfs.grow(export.mountpoint(lv))
+            self.raw.grow(lv, size * GiB)
+
+    # ---------------------------------------------------------- exports
+
+    def _attached_clients(self, volume):
+        """Addresses of the hosts Cinder records the volume attached to."""
+        clients = []
+        for att in getattr(volume, 'volume_attachment', None) or ():
+            connector = getattr(att, 'connector', None) or {}
+            if (getattr(att, 'attach_status', None) == 'attached'
+                    and connector.get('ip')):
+                try:
+                    ip = validate.ip_network(connector['ip'])
+                except arca_exception.InvalidInput:
+                    continue
+                if (ip, 'rw') not in clients:
+                    clients.append((ip, 'rw'))
+        return clients
+
+    def _ensure_published(self, volume, clients_if_new=()):
+        """The volume's SVM serves and its export exists (idempotent)."""
+        lv = self._lv(volume)
+        info = self._require_lv(lv, _('Volume %s') % volume.id)
+        svm = self._svm_of(volume, info)
+        if svm not in self._ensured_svms:
+            record = self.svms.get(svm)
+            if record is None:
+                self._ensure_svm(volume.project_id)
+            elif not self.svms.ganesha.status(svm)['running']:
+                LOG.info('Rebuilding SVM %s and its exports.', svm)
+                self.svms.ensure(svm, prepare_exports=self._mount_exports)
+            self._ensured_svms.add(svm)
+        with locks.lock('cinder-clients', lv):
+            current = self.exports.find(svm, lv)
+            clients = (current.clients if current is not None
+                       else clients_if_new)
+            self.exports.publish(svm, lv, clients=clients)
+        return lv, svm
+
+    def ensure_export(self, context, volume):
+        with self._node(_('Re-exporting volume %s') % volume.id):
+            self._ensure_published(volume, self._attached_clients(volume))
+
+    def create_export(self, context, volume, connector):
+        with self._node(_('Exporting volume %s') % volume.id):
+            # Forget earlier checks: an attach after a node restart must
+            # find its SVM running again.
+            self._ensured_svms.clear()
+            self._ensure_published(volume, self._attached_clients(volume))
+
+    def remove_export(self, context, volume):
+        # The export stays (closed to everyone but attached hosts); it
+        # goes with the volume.
+        pass
+
+    def create_export_snapshot(self, context, snapshot, connector):
+        raise NotImplementedError()
+
+    def remove_export_snapshot(self, context, snapshot):
+        raise NotImplementedError()
+
+    def validate_connector(self, connector):
+        self._connector_ip(connector)
+
+    @staticmethod
+    def _connector_ip(connector):
+        if not connector or not connector.get('ip'):
+            raise exception.InvalidConnectorException(missing='ip')
+        try:
+            return validate.ip_address(connector['ip'])
+        except arca_exception.InvalidInput as err:
+            raise exception.InvalidConnectorException(
+                missing=_('a valid ip (%s)') % err)
+
+    def initialize_connection(self, volume, connector, **kwargs):
+        ip = self._connector_ip(connector)
+        with self._node(_('Attaching volume %(vol)s to %(ip)s') % {
+                'vol': volume.id, 'ip': ip}):
+            lv, svm = self._ensure_published(volume)
+            with locks.lock('cinder-clients', lv):
+                current = self.exports.find(svm, lv)
+                clients = [(r.network, r.access) for r in current.clients]
+                if not any(network == ip for network, _access in clients):
+                    clients.append((ip, 'rw'))
+                    self.exports.set_clients(svm, lv, clients)
+            location = self._location(
+                svm, lv, ipaddress.ip_address(ip).version)
+        return {
+            'driver_volume_type': 'nfs',
+            'data': {
+                'export': location,
+                'name': rawfile.FILE_NAME,
+                'options': NFS_OPTIONS,
+                'format': 'raw',
+                'access_mode': 'rw',
+            },
+            'mount_point_base': self.mount_point_base,
+        }
+
+    def _still_attached_from(self, volume, connector, ip):
+        """Other attachments of this volume from the same host remain."""
+        count = 0
+        for att in getattr(volume, 'volume_attachment', None) or ():
+            if getattr(att, 'attach_status', None) != 'attached':
+                continue
+            other = getattr(att, 'connector', None) or {}
+            if (other.get('ip') == ip or (
+                    connector.get('host') and
+                    getattr(att, 'attached_host', None) ==
+                    connector.get('host'))):
+                count += 1
+        return count > 1
+
+    def terminate_connection(self, volume, connector, **kwargs):
+        ip = None
+        if connector is not None:
+            ip = self._connector_ip(connector)
+            if volume.multiattach and self._still_attached_from(
+                    volume, connector, ip):
+                LOG.info('Volume %s stays open to %s: another attachment '
+                         'on that host remains.', volume.id, ip)
+                return
+        with self._node(_('Detaching volume %s') % volume.id):
+            lv = self._lv(volume)
+            info = self.pool.get(lv)
+            if info is None:
+                LOG.warning('Volume %s has no LV %s: nothing to detach.',
+                            volume.id, lv)
+                return
+            svm = self._svm_of(volume, info)
+            with locks.lock('cinder-clients', lv):
+                current = self.exports.find(svm, lv)
+                if current is None:
+                    return
+                clients = [(r.network, r.access) for r in current.clients
+                           if ip is not None and r.network != ip]
+                if len(clients) != len(current.clients):
+                    self.exports.set_clients(svm, lv, clients)
+
+    # ----------------------------------------------------------- images
+
+    def copy_image_to_volume(self, context, volume, image_service, image_id,
+                             disable_sparse=False):
+        super().copy_image_to_volume(context, volume, image_service,
+                                     image_id, disable_sparse=disable_sparse)
+        # Writing the image left the file at the image's size.
+        with self._node(_('Sizing volume %s after the image copy')
+                        % volume.id):
+            lv = self._lv(volume)
+            self.exports.mount(lv)
+            self.raw.grow(lv, validate.size_gib(volume.size) * GiB)
+
+    def _detach_volume(self, context, attach_info, volume, properties,
+                       force=False, remote=False, ignore_errors=False):
+        # os-brick never unmounts NFS: remove cinder-volume's own mount
+        # before the export closes.
+        if attach_info and not remote:
+            self._unmount_local(attach_info.get('conn') or {})
+        return super()._detach_volume(context, attach_info, volume,
+                                      properties, force=force, remote=remote,
+                                      ignore_errors=ignore_errors)
+
+    def _unmount_local(self, conn):
+        if conn.get('driver_volume_type') != 'nfs':
+            return
+        share = (conn.get('data') or {}).get('export')
+        base = conn.get('mount_point_base') or self.mount_point_base
+        if not share or not base:
+            return
+        digest = hashlib.md5(share.encode('utf-8'),
+                             usedforsecurity=False).hexdigest()
+        mountpoint = os.path.join(base, digest)
+        try:
+            self._execute('umount', mountpoint, run_as_root=True,
+                          root_helper=utils.get_root_helper())
+        except Exception as err:
+            LOG.warning('Could not unmount %s of export %s: %s',
+                        mountpoint, share, err)
+
+    # ------------------------------------------------------------ stats
+
+    def get_pool(self, volume):
+        return self.configuration.arca_thin_pool
+
+    def _update_volume_stats(self):
+        conf = self.configuration
+        with self._node(_('Reading the thin pool')):
+            cap = self.pool.capacity()
+        ratio = volume_utils.get_max_over_subscription_ratio(
+            conf.max_over_subscription_ratio, supports_auto=True)
+        backend = conf.safe_get('volume_backend_name') or 'ArcaNFS'
+        pool = {
+            'pool_name': conf.arca_thin_pool,
+            'total_capacity_gb': round(cap['total_bytes'] / float(GiB), 2),
+            'free_capacity_gb': round(cap['free_bytes'] / float(GiB), 2),
+            'provisioned_capacity_gb': round(
+                cap['provisioned_bytes'] / float(GiB), 2),
+            'allocated_capacity_gb': round(
+                cap['used_bytes'] / float(GiB), 2),
+            'total_volumes': cap['lv_count'],
+            'reserved_percentage': conf.reserved_percentage,
+            'max_over_subscription_ratio': ratio,
+            'thin_provisioning_support': True,
+            'thick_provisioning_support': False,
+            'online_extend_support': True,
+            'multiattach': True,
+            'QoS_support': False,
+            'sparse_copy_volume': True,
+            'location_info': 'ArcaNFSDriver:%s:%s/%s' % (
+                self.node_name, conf.arca_volume_group,
+                conf.arca_thin_pool),
+        }
+        self._stats = {
+            'volume_backend_name': backend,
+            'vendor_name': self.VENDOR,
+            'driver_version': self.VERSION,
+            'storage_protocol': constants.NFS,
+            'pools': [pool],
+        }
+
+    # ----------------------------------------------------------- manage
+
+    def _ref_name(self, existing_ref, prefix):
+        ref = existing_ref or {}
+        if ref.get('source-name'):
+            name = ref['source-name']
+        elif ref.get('source-id'):
+            try:
+                name = prefix + validate.uuid(ref['source-id'])
+            except arca_exception.InvalidInput as err:
+                raise exception.ManageExistingInvalidReference(
+                    existing_ref=existing_ref, reason=err)
+        else:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason=_('give source-name (an LV name) or source-id'))
+        try:
+            return validate.lv_name(name)
+        except arca_exception.InvalidInput as err:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref, reason=err)
+
+    def _manageable(self, existing_ref, prefix, kind):
+        name = self._ref_name(existing_ref, prefix)
+        with self._node(_('Looking up %s') % name):
+            info = self.pool.get(name)
+        reason = None
+        if info is None:
+            reason = _('no LV %(vg)s/%(lv)s') % {'vg': self.pool.vg,
+                                                 'lv': name}
+        elif info['segtype'] != 'thin' or info['pool'] != self.pool.pool:
+            reason = _('not a thin volume of pool %s') % self.pool.pool
+        elif name.endswith(_TEMP_SUFFIXES):
+            reason = _('a temporary LV of a revert in progress')
+        else:
+            tagged = lvm.parse_tags(info['tags']).get('kind')
+            if tagged not in (None, kind):
+                reason = _('it holds a %(tag)s, not a %(kind)s') % {
+                    'tag': tagged, 'kind': kind}
+            elif kind == KIND_SNAPSHOT and not (tagged or info['origin']):
+                reason = _('it is not a snapshot')
+        if reason:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref, reason=reason)
+        return name, info
+
+    def _file_size(self, name, existing_ref):
+        """Bytes of the LV's image file, mounting it for the look."""
+        mountpoint = export.mountpoint(name)
+        was_mounted = self.xfs.is_mounted(mountpoint)
+        try:
+            self.exports.mount(name)
+        except arca_exception.CommandFailed as err:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason=_('cannot mount its XFS filesystem: %s') % err)
+        try:
+            size = self.raw.size(name)
+        finally:
+            if not was_mounted:
+                self.exports.unmount(name)
+        if size is None:
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason=_('its filesystem holds no %s') % rawfile.FILE_NAME)
+        return size
+
+    def manage_existing_get_size(self, volume, existing_ref):
+        name, _info = self._manageable(existing_ref, VOLUME_PREFIX,
+                                       KIND_VOLUME)
+        with self._node(_('Sizing LV %s') % name):
+            return _gib_up(self._file_size(name, existing_ref))
+
+    def _retag(self, name, info, tags):
+        old = [t for t in info['tags'] if t.startswith(lvm.TAG_PREFIX)
+               and t not in tags]
+        if old:
+            self.pool.remove_tags(name, old)
+        self.pool.add_tags(name, tags)
+
+    def manage_existing(self, volume, existing_ref):
+        name, info = self._manageable(existing_ref, VOLUME_PREFIX,
+                                      KIND_VOLUME)
+        with self._node(_('Managing LV %(lv)s as volume %(vol)s') % {
+                'lv': name, 'vol': volume.id}):
+            lv = self._lv(volume)
+            svm = self.svm_pools.svm_name(volume.project_id)
+            size = _gib_up(self._file_size(name, existing_ref))
+            old_svm = lvm.parse_tags(info['tags']).get('svm')
+            if old_svm:
+                self.exports.unpublish(old_svm, name)
+            else:
+                self.exports.unmount(name)
+            if name != lv:
+                self.pool.rename(name, lv)
+            self._retag(lv, self.pool.get(lv), self._volume_tags(volume))
+            self.pool.extend(lv, self._lv_size(size))
+            result = self._publish_new(volume, lv, svm, size)
+            if old_svm and old_svm != svm:
+                self.svm_pools.release_if_unused(old_svm)
+        return result
+
+    def unmanage(self, volume):
+        with self._node(_('Unmanaging volume %s') % volume.id):
+            lv = self._lv(volume)
+            info = self.pool.get(lv)
+            svm = self._svm_of(volume, info)
+            self.exports.unpublish(svm, lv)
+            if info is not None:
+                self.pool.remove_tags(lv, lvm.make_tags(svm=svm))
+            self.svm_pools.release_if_unused(svm)
+
+    def manage_existing_snapshot_get_size(self, snapshot, existing_ref):
+        _name, info = self._manageable(existing_ref, SNAPSHOT_PREFIX,
+                                       KIND_SNAPSHOT)
+        return self._snapshot_size(info)
+
+    def _snapshot_size(self, info):
+        tagged = lvm.parse_tags(info['tags']).get('size', '')
+        if tagged.isdigit() and int(tagged) > 0:
+            return int(tagged)
+        return max(1, _gib_up(info['size_bytes']) - self.headroom)
+
+    def manage_existing_snapshot(self, snapshot, existing_ref):
+        name, info = self._manageable(existing_ref, SNAPSHOT_PREFIX,
+                                      KIND_SNAPSHOT)
+        fields = lvm.parse_tags(info['tags'])
+        volume_id = validate.uuid(snapshot.volume.name_id)
+        if fields.get('volume') not in (None, volume_id):
+            raise exception.ManageExistingInvalidReference(
+                existing_ref=existing_ref,
+                reason=_('it is a snapshot of volume %s') % fields['volume'])
+        new = self._snap_lv(snapshot)
+        with self._node(_('Managing LV %(lv)s as snapshot %(snap)s') % {
+                'lv': name, 'snap': snapshot.id}):
+            if name != new:
+                self.pool.rename(name, new)
+            tags = lvm.make_tags(
+                kind=KIND_SNAPSHOT, id=validate.uuid(snapshot.id),
+                volume=volume_id,
+                project=svm_pools.project_key(snapshot.project_id),
+                svm=self.svm_pools.svm_name(snapshot.project_id),
+                size=self._snapshot_size(info))
+            self._retag(new, self.pool.get(new), tags)
+
+    def unmanage_snapshot(self, snapshot):
+        # The LV stays as it is, listed by get_manageable_snapshots.
+        pass
+
+    def _listing(self, cinder_objects, kind, prefix, with_source):
+        managed = {}
+        for obj in cinder_objects or ():
+            oid = obj.name_id if kind == KIND_VOLUME else obj.id
+            managed[prefix + oid] = obj.id
+        with self._node(_('Listing manageable LVs')):
+            infos = self.pool.list()
+        entries = []
+        for info in infos:
+            fields = lvm.parse_tags(info['tags'])
+            tagged = fields.get('kind')
+            if kind == KIND_VOLUME and (tagged not in (None, KIND_VOLUME) or
+                                        (tagged is None and info['origin'])):
+                continue
+            if kind == KIND_SNAPSHOT and tagged != KIND_SNAPSHOT:
+                continue
+            name = info['name']
+            entry = {'reference': {'source-name': name},
+                     'size': (_gib_up(info['size_bytes']) - self.headroom
+                              if kind == KIND_VOLUME
+                              else self._snapshot_size(info)),
+                     'safe_to_manage': True, 'reason_not_safe': None,
+                     'cinder_id': managed.get(name),
+                     'extra_info': None}
+            entry['size'] = max(1, entry['size'])
+            if name in managed:
+                entry['safe_to_manage'] = False
+                entry['reason_not_safe'] = _('already managed')
+            elif name.endswith(_TEMP_SUFFIXES):
+                entry['safe_to_manage'] = False
+                entry['reason_not_safe'] = _('temporary LV of a revert')
+            elif kind == KIND_VOLUME and fields.get('svm'):
+                entry['safe_to_manage'] = False
+                entry['reason_not_safe'] = _(
+                    'exported by SVM %s (another backend\'s volume?)'
+                    ) % fields['svm']
+            if with_source:
+                source = fields.get('volume')
+                entry['source_reference'] = {
+                    'source-name': VOLUME_PREFIX + source if source
+                    else info['origin']}
+            entries.append(entry)
+        return entries
+
+    def get_manageable_volumes(self, cinder_volumes, marker, limit, offset,
+                               sort_keys, sort_dirs):
+        entries = self._listing(cinder_volumes, KIND_VOLUME, VOLUME_PREFIX,
+                                False)
+        return volume_utils.paginate_entries_list(entries, marker, limit,
+                                                  offset, sort_keys,
+                                                  sort_dirs)
+
+    def get_manageable_snapshots(self, cinder_snapshots, marker, limit,
+                                 offset, sort_keys, sort_dirs):
+        entries = self._listing(cinder_snapshots, KIND_SNAPSHOT,
+                                SNAPSHOT_PREFIX, True)
+        return volume_utils.paginate_entries_list(entries, marker, limit,
+                                                  offset, sort_keys,
+                                                  sort_dirs)

@@ -1,0 +1,1 @@
+"""Manila share driver for Arca Storage."""
