@@ -259,6 +259,9 @@ def _attached(status):
         None, 'Diskless', 'Failed')
 
 
+_SH_STATUS_NOT_UP = 19
+
+
 class DRBD(object):
     """DRBD resources on one node, through its executor."""
 
@@ -287,7 +290,15 @@ class DRBD(object):
                                       result.stderr)
 
     def _status(self, name):
-        result = self._run(name, DRBDSETUP, 'sh-status', name)
+        result = self.executor.execute(DRBDSETUP, 'sh-status', name,
+                                       check_exit_code=False)
+        # drbdsetup-84 exits 19 with no output for a resource that is not
+        # up (seen in the lab with DRBD 8.4.11 and drbd-utils 9.22).
+        if (result.exit_code == _SH_STATUS_NOT_UP
+                and '_res_name=' not in result.stdout):
+            return None
+        if result.exit_code != 0:
+            self._raise(name, (DRBDSETUP, 'sh-status', name), result)
         return parse_sh_status(result.stdout, name)
 
     def _require(self, name):

@@ -154,6 +154,9 @@ class DRBDTestCase(base.TestCase):
         self.drbd = drbd.DRBD(self.executor)
 
     def on_status(self, stdout, **kwargs):
+        if stdout == NOT_UP:
+            # What drbdsetup-84 does for a resource that is not up (lab).
+            kwargs.setdefault('exit_code', 19)
         self.executor.on(*STATUS, stdout=stdout, **kwargs)
 
 
@@ -421,6 +424,14 @@ class StatusTest(DRBDTestCase):
 
     def test_not_up(self):
         self.assertIsNone(self.status_of(NOT_UP))
+
+    def test_not_up_exit_zero(self):
+        self.on_status(NOT_UP, exit_code=0)
+        self.assertIsNone(self.drbd.status(NAME))
+
+    def test_status_other_failure(self):
+        self.on_status(NOT_UP, exit_code=20, stderr='some failure')
+        self.assertRaises(exception.CommandFailed, self.drbd.status, NAME)
 
     def test_other_resource_only(self):
         self.assertIsNone(self.status_of(

@@ -1,0 +1,155 @@
+"""SVMs on tenant VLANs serving exports to real NFS v4.2 clients."""
+
+from arca_openstack.node import export
+from arca_openstack.node import ganesha
+from arca_openstack.node import lvm
+from arca_openstack.node import svm
+from arca_openstack.node import xfs
+from tests.functional import base
+
+SVM_A = 'ft_tenant_a'
+SVM_B = 'ft_tenant_b'
+ADDR_A = base.TENANT_A['svm'].split('/')[0]
+ADDR_B = base.TENANT_B['svm'].split('/')[0]
+C1 = base.CLIENTS['c1'][1].split('/')[0]
+C2 = base.CLIENTS['c2'][1].split('/')[0]
+C3 = base.CLIENTS['c3'][1].split('/')[0]
+
+
+def tenant_network(tenant):
+    return svm.make_network('vlan', [tenant['svm']], [tenant['gateway']],
+                            parent='eth0', vlan=tenant['vlan'])
+
+
+class SVMTestBase(base.FunctionalTestCase):
+    """Two tenants' SVMs on s1, each with an export of its own LV."""
+
+    def setUp(self):
+        super().setUp()
+        self.s1 = self.lab.node('s1')
+        self.c1, self.c2, self.c3 = (self.lab.node(n)
+                                     for n in ('c1', 'c2', 'c3'))
+        ex = self.node_executor(self.s1)
+        self.pool = lvm.ThinPool(ex, base.VG, base.POOL)
+        self.fs = xfs.XFS(ex)
+        self.svms = svm.SVMManager(ex)
+        self.exports = export.ExportManager(ex, self.pool)
+        self.ganesha = ganesha.Ganesha(ex)
+
+    def make_volume(self, name, size_gib=1):
+        self.addCleanup(self.pool.remove, name)
+        self.pool.create(name, size_gib)
+        self.fs.mkfs(self.pool.device_path(name))
+
+    def make_svm(self, name, tenant):
+        self.addCleanup(self.svms.delete, name)
+        self.svms.create(name, tenant_network(tenant))
+
+    def publish(self, svm_name, lv, clients):
+        self.addCleanup(self.exports.unpublish, svm_name, lv)
+        return self.exports.publish(svm_name, lv, clients)
+
+    def mount_on(self, client, address, lv, check=True):
+        where = '/mnt/%s' % lv
+        self.addCleanup(self.nfs_umount, client, where)
+        return self.nfs_mount(client, address, '/' + lv, where, check=check)
+
+    def assert_mount_refused(self, client, address, lv):
+        result = self.mount_on(client, address, lv, check=False)
+        self.assertNotEqual(0, result.exit_code, result)
+        self.assertNotIn(' /mnt/%s ' % lv, self.sh(
+            client, 'cat /proc/mounts').stdout)
+        return result
+
+
+class TenantIsolationTestCase(SVMTestBase):
+
+    def test_access_rules_and_isolation(self):
+        self.make_volume('ft-a1')
+        self.make_volume('ft-a2')
+        self.make_volume('ft-b1')
+        self.make_svm(SVM_A, base.TENANT_A)
+        self.make_svm(SVM_B, base.TENANT_B)
+        self.publish(SVM_A, 'ft-a1', [(C1, 'rw'), (C2, 'ro')])
+        self.publish(SVM_A, 'ft-a2', [(C1, 'rw')])
+        self.publish(SVM_B, 'ft-b1', [(C3, 'rw')])
+
+        # Ganesha runs inside each SVM's namespace, bound to its address.
+        for name in (SVM_A, SVM_B):
+            self.assertTrue(self.ganesha.status(name)['running'])
+        ns = self.sh(self.s1, 'ip netns list').stdout
+        self.assertIn(SVM_A, ns)
+        self.assertIn(SVM_B, ns)
+
+        # c1 (rw) mounts with NFS v4.2 and writes.
+        self.mount_on(self.c1, ADDR_A, 'ft-a1')
+        mounts = self.sh(self.c1, 'grep " /mnt/ft-a1 " /proc/mounts').stdout
+        self.assertIn('nfs4', mounts)
+        self.assertIn('vers=4.2', mounts)
+        digest = self.write_random(self.c1, '/mnt/ft-a1/data', 8)
+        self.assertEqual(digest, self.sha256(
+            self.s1, export.mountpoint('ft-a1') + '/data'))
+
+        # c2 (ro) mounts and reads, but cannot write.
+        self.mount_on(self.c2, ADDR_A, 'ft-a1')
+        self.assertEqual(digest, self.sha256(self.c2, '/mnt/ft-a1/data'))
+        denied = self.sh(self.c2, 'echo x > /mnt/ft-a1/c2-was-here',
+                         check=False)
+        self.assertNotEqual(0, denied.exit_code)
+        self.assertIn('Read-only', denied.stderr)
+
+        # c2 is not listed on ft-a2: refused.
+        self.assert_mount_refused(self.c2, ADDR_A, 'ft-a2')
+
+        # Tenant B's client reaches its own SVM...
+        self.mount_on(self.c3, ADDR_B, 'ft-b1')
+        self.write_random(self.c3, '/mnt/ft-b1/data', 1)
+        # ...but neither tenant reaches the other's SVM address, not even
+        # by taking an address in the other tenant's subnet on its VLAN.
+        self.assertFalse(self.can_connect(self.c1, ADDR_B))
+        self.assertFalse(self.can_connect(self.c3, ADDR_A))
+        self.sh(self.c1, 'ip addr add 10.200.0.99/24 dev eth0.100')
+        self.addCleanup(self.sh, self.c1,
+                        'ip addr del 10.200.0.99/24 dev eth0.100', False)
+        self.assertFalse(self.can_connect(self.c1, ADDR_B))
+        self.assertTrue(self.can_connect(self.c1, ADDR_A))
+        # The storage node's own namespace has no route into the SVMs.
+        self.assertFalse(self.can_connect(self.s1, ADDR_A))
+
+
+class RuntimeExportChangesTestCase(SVMTestBase):
+
+    def test_changes_leave_other_mounts_alone(self):
+        self.make_volume('ft-r1')
+        self.make_volume('ft-r2')
+        self.make_svm(SVM_A, base.TENANT_A)
+        self.publish(SVM_A, 'ft-r1', [(C1, 'rw')])
+        self.mount_on(self.c1, ADDR_A, 'ft-r1')
+        digest = self.write_random(self.c1, '/mnt/ft-r1/data', 4)
+
+        def c1_still_works(step):
+            # Same mount, no remount: reads old data, writes new.
+            self.assertEqual(digest, self.sha256(self.c1,
+                                                 '/mnt/ft-r1/data'), step)
+            self.sh(self.c1, 'echo %s > /mnt/ft-r1/%s' % (step, step))
+
+        # Add an export: c2 can mount it at once.
+        self.publish(SVM_A, 'ft-r2', [(C2, 'rw')])
+        c1_still_works('after-add')
+        self.mount_on(self.c2, ADDR_A, 'ft-r2')
+        self.nfs_umount(self.c2, '/mnt/ft-r2')
+
+        # Change its rules: c2 loses access, c1 gains it.
+        self.exports.set_clients(SVM_A, 'ft-r2', [(C1, 'ro')])
+        c1_still_works('after-change')
+        self.assert_mount_refused(self.c2, ADDR_A, 'ft-r2')
+        self.mount_on(self.c1, ADDR_A, 'ft-r2')
+        self.nfs_umount(self.c1, '/mnt/ft-r2')
+
+        # Remove it: nobody can mount it, c1's other mount is untouched.
+        self.exports.unpublish(SVM_A, 'ft-r2')
+        c1_still_works('after-remove')
+        self.assert_mount_refused(self.c1, ADDR_A, 'ft-r2')
+        self.assertEqual([e.pseudo for e in map(
+            lambda i: self.ganesha.get_export(SVM_A, i),
+            self.ganesha.export_ids(SVM_A))], ['/ft-r1'])
