@@ -51,21 +51,11 @@ def lab():
         for name in ('s1', 's2'):
             new.node(name).ensure_thin_pool(VG, POOL)
         for name, (vlan, cidr) in CLIENTS.items():
-            plumb_client(new.node(name), vlan, cidr)
+            new.node(name).add_vlan(vlan, cidr)
         new.boot_seconds = time.monotonic() - started
         print('lab up in %.1fs' % new.boot_seconds)
         _lab = new
     return _lab
-
-
-def plumb_client(node, vlan, cidr):
-    """Give a client node an interface on a tenant VLAN (idempotent)."""
-    ifname = 'eth0.%d' % vlan
-    node.run('sh', '-c',
-             'ip link show {i} >/dev/null 2>&1 || '
-             'ip link add link eth0 name {i} type vlan id {v}; '
-             'ip addr replace {a} dev {i}; ip link set {i} up'.format(
-                 i=ifname, v=vlan, a=cidr))
 
 
 class CountingExecutor(node_executor.Executor):

@@ -3,6 +3,7 @@
     python -m tests.lab install     # check/apt-get install the packages
     python -m tests.lab up [-s 2] [-c 1] [--mem 512]
     python -m tests.lab smoke [--keep-logs]
+    python -m tests.lab demo        # the Arca flow end to end
     python -m tests.lab cleanup     # remove namespaces of crashed labs
 """
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 
+from tests.lab import demo
 from tests.lab import harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -185,19 +187,23 @@ def main(argv=None):
                     action='store_false',
                     help='leave the disks blank (no VG arca / pool)')
     smoke = sub.add_parser('smoke', help='boot s1 s2 c1, check, tear down')
+    demo_cmd = sub.add_parser('demo', help='the Arca flow end to end')
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
-    for p in (up, smoke):
+    for p in (up, smoke, demo_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')
         p.add_argument('--keep-logs', action='store_true')
     args = parser.parse_args(argv)
     if args.command == 'install':
         return cmd_install(args)
+    if args.command == 'demo' and harness.missing_packages():
+        cmd_install(args)
     if args.command == 'cleanup':
         print('removed: %s' % (harness.Lab.cleanup_stale() or 'nothing'))
         return 0
     if os.geteuid() != 0:
         parser.error('the lab needs root')
-    return {'up': cmd_up, 'smoke': cmd_smoke}[args.command](args)
+    return {'up': cmd_up, 'smoke': cmd_smoke,
+            'demo': demo.run}[args.command](args)
 
 
 if __name__ == '__main__':

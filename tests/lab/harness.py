@@ -367,6 +367,14 @@ class Node(object):
 
     # -- storage helpers --------------------------------------------------
 
+    def add_vlan(self, vlan, cidr):
+        """Put the node on a tenant VLAN of the lab bridge (idempotent)."""
+        self.run('sh', '-c',
+                 'ip link show {i} >/dev/null 2>&1 || '
+                 'ip link add link eth0 name {i} type vlan id {v}; '
+                 'ip addr replace {a} dev {i}; ip link set {i} up'.format(
+                     i='eth0.%d' % int(vlan), v=int(vlan), a=cidr))
+
     def ensure_thin_pool(self, vg='arca', pool='pool', size='90%FREE'):
         """Idempotently make VG ``vg`` on the disk and thin pool ``pool``.
 

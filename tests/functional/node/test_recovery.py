@@ -7,7 +7,7 @@ from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from arca_openstack.node import xfs
 from tests.functional import base
-from tests.functional import test_svm
+from tests.functional.node import test_svm
 
 SVM = 'ft_recover'
 LV = 'ft-rec1'
