@@ -199,7 +199,12 @@ class SSHExecutor(Executor):
 
     @staticmethod
     def _collect(channel, cmd, timeout):
-        """Read stdout and stderr together, so neither pipe can fill up."""
+        """Read stdout and stderr together, so neither pipe can fill up.
+
+        Reading ends at the channel's EOF, not at its exit status: sshd may
+        send the exit status while output is still on its way (seen in the
+        lab as truncated ``lvs`` reports).
+        """
         deadline = time.monotonic() + timeout
         out, err = [], []
         while True:
@@ -210,7 +215,8 @@ class SSHExecutor(Executor):
             while channel.recv_stderr_ready():
                 err.append(channel.recv_stderr(65536))
                 progressed = True
-            if (channel.exit_status_ready() and not channel.recv_ready()
+            if (channel.eof_received and channel.exit_status_ready()
+                    and not channel.recv_ready()
                     and not channel.recv_stderr_ready()):
                 return b''.join(out), b''.join(err)
             if time.monotonic() > deadline:

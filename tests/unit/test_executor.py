@@ -110,3 +110,60 @@ class MakeExecutorTestCase(base.TestCase):
         self.assertEqual(('192.0.2.10', 2222, 'arca'),
                          (ex.host, ex.port, ex.username))
         self.assertEqual(conf.arca_ssh_root_helper, ex.root_helper)
+
+
+class FakeChannel(object):
+    """A channel whose exit status arrives before the last output."""
+
+    def __init__(self, events):
+        self.events = list(events)
+        self.out = b''
+        self.err = b''
+        self.status = None
+        self.eof_received = False
+
+    def _tick(self):
+        if self.events:
+            kind, value = self.events.pop(0)
+            if kind == 'out':
+                self.out += value
+            elif kind == 'err':
+                self.err += value
+            elif kind == 'status':
+                self.status = value
+            else:
+                self.eof_received = True
+
+    def recv_ready(self):
+        self._tick()
+        return bool(self.out)
+
+    def recv_stderr_ready(self):
+        return bool(self.err)
+
+    def recv(self, n):
+        data, self.out = self.out[:n], self.out[n:]
+        return data
+
+    def recv_stderr(self, n):
+        data, self.err = self.err[:n], self.err[n:]
+        return data
+
+    def exit_status_ready(self):
+        return self.status is not None
+
+
+class CollectTestCase(base.TestCase):
+
+    def test_output_after_exit_status_is_kept(self):
+        channel = FakeChannel([('out', b'{"a": '), ('status', 0),
+                               ('none', None), ('out', b'1}'),
+                               ('err', b'warn'), ('eof', None)])
+        out, err = executor.SSHExecutor._collect(channel, ['lvs'], 5)
+        self.assertEqual((b'{"a": 1}', b'warn'), (out, err))
+
+    def test_timeout(self):
+        channel = FakeChannel([('out', b'x')])
+        self.assertRaises(exception.CommandTimeout,
+                          executor.SSHExecutor._collect, channel, ['lvs'],
+                          0.05)
