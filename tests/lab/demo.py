@@ -98,10 +98,10 @@ class Demo(object):
                    '%s:/%s' % (svm_ip, lv), where, timeout=90)
             line = [m for m in c1.run('cat', '/proc/mounts').stdout
                     .splitlines() if ' %s ' % where in m][0]
-            self.note(line.split(',clientaddr')[0])
+            return line.split(',rsize')[0]
 
-        self.step('client: mount %s:/vol-demo over NFS v4.2' % svm_ip,
-                  mount, 'vol-demo', '/mnt/vol')
+        self.note(self.step('client: mount %s:/vol-demo over NFS v4.2' %
+                            svm_ip, mount, 'vol-demo', '/mnt/vol'))
 
         def write():
             c1.run('dd', 'if=/dev/urandom', 'of=/mnt/vol/data', 'bs=1M',
@@ -126,8 +126,8 @@ class Demo(object):
         self.step('clone from the snapshot (thin, new XFS UUID)', clone)
         self.step('export the clone to the client', exports.publish, SVM,
                   'vol-clone', [(client_ip, 'rw')])
-        self.step('client: mount the clone', mount, 'vol-clone',
-                  '/mnt/clone')
+        self.note(self.step('client: mount the clone', mount, 'vol-clone',
+                            '/mnt/clone'))
         cloned = self.step('client: read the data back from the clone',
                            lambda: c1.run('sha256sum', '/mnt/clone/data')
                            .stdout.split()[0])
