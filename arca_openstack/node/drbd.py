@@ -108,14 +108,7 @@ class StateTimeout(exception.CommandTimeout):
         self.last_status = last
 
 
-def resource_name(name):
-    """validate.resource_name, minus drbdadm's keyword ``all``."""
-    name = validate.resource_name(name)
-    if name == 'all':
-        raise exception.InvalidInput(
-            what='DRBD resource name', value=name,
-            reason='"all" means every resource to drbdadm')
-    return name
+resource_name = validate.resource_name
 
 
 def resource_path(name):

@@ -44,15 +44,6 @@ _EXISTS_ERRORS = ('already exists',)
 _NOT_FOUND_ERRORS = ('failed to find', 'not found')
 
 
-def _tag(value):
-    validate.tag(value)
-    if value.startswith('-'):
-        # LVM refuses tags that start with a hyphen.
-        raise exception.InvalidInput(what='LVM tag', value=value,
-                                     reason='must not start with -')
-    return value
-
-
 def _tags(values):
     """Validate a collection of tags; return them de-duplicated, in order."""
     if isinstance(values, (str, bytes)) or not isinstance(
@@ -61,7 +52,7 @@ def _tags(values):
                                      reason='must be a list of tags')
     result = []
     for value in values:
-        if _tag(value) not in result:
+        if validate.tag(value) not in result:
             result.append(value)
     if len(result) > MAX_TAGS:
         raise exception.InvalidInput(what='LVM tag list', value=values,
@@ -88,7 +79,7 @@ def make_tags(**fields):
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise exception.InvalidInput(what='tag value', value=value,
                                          reason='must be a string or int')
-        tags.append(_tag('%s%s=%s' % (TAG_PREFIX, key, value)))
+        tags.append(validate.tag('%s%s=%s' % (TAG_PREFIX, key, value)))
     return tags
 
 

@@ -22,7 +22,7 @@ _VG_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9+_.-]{0,126}$')
 # which must match [A-Za-z_][A-Za-z0-9_]* or Ganesha silently ignores them.
 _SVM_NAME = re.compile(r'^[a-z][a-z0-9_]{0,39}$')
 _IFNAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$')
-_TAG = re.compile(r'^[A-Za-z0-9_+./=!:&#-]{1,128}$')
+_TAG = re.compile(r'^[A-Za-z0-9_+./=!:&#][A-Za-z0-9_+./=!:&#-]{0,127}$')
 _HOSTNAME = re.compile(
     r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
     r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
@@ -109,7 +109,8 @@ def interface_name(value):
 def tag(value):
     if not isinstance(value, str) or not _TAG.fullmatch(value):
         _fail('LVM tag', value,
-              'must be 1-128 characters of A-Z a-z 0-9 _ + . / = ! : & # -')
+              'must be 1-128 characters of A-Z a-z 0-9 _ + . / = ! : & # - '
+              'and not start with - (LVM refuses that)')
     return value
 
 
@@ -130,10 +131,13 @@ def hostname(value):
 
 
 def resource_name(value):
-    """A DRBD resource name."""
+    """A DRBD resource name (never ``all``, drbdadm's "every resource")."""
     if not isinstance(value, str) or not _RESOURCE.fullmatch(value):
         _fail('DRBD resource name', value,
               'must be 1-63 characters of A-Z a-z 0-9 _ . -')
+    if value == 'all':
+        _fail('DRBD resource name', value,
+              '"all" means every resource to drbdadm')
     return value
 
 

@@ -155,3 +155,15 @@ class ValidateTestCase(base.TestCase):
         self.assertIn('VLAN id', str(err))
         self.assertIn('5000', str(err))
         self.assertIn('1 and 4094', str(err))
+
+
+class MoreValidateTestCase(base.TestCase):
+
+    def test_tag_leading_hyphen(self):
+        self.assertRaises(exception.InvalidInput, validate.tag, '-x')
+        self.assertEqual('x-', validate.tag('x-'))
+
+    def test_resource_all(self):
+        self.assertRaises(exception.InvalidInput, validate.resource_name,
+                          'all')
+        self.assertEqual('all0', validate.resource_name('all0'))
