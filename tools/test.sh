@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/lab-install.sh
 if ! command -v shellcheck >/dev/null; then
+    apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck
 fi
 python3 -m pip install -q 'tox>=4'
