@@ -34,6 +34,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -149,6 +150,21 @@ def _kill_pids(pids):
             pass
 
 
+def _os_thread(**kwargs):
+    """A real OS thread, even where eventlet patched threading (Cinder).
+
+    setns() changes the namespace of the calling OS thread: in a green
+    thread that is the process's main thread, whose later sockets (the
+    services' API on 127.0.0.1) would then open inside the lab namespace.
+    Eventlet is only looked at if something already imported it: importing
+    it here, from a worker thread, hung thread joins in the lab's start.
+    """
+    patcher = sys.modules.get('eventlet.patcher')
+    if patcher is not None and patcher.is_monkey_patched('thread'):
+        return patcher.original('threading').Thread(**kwargs)
+    return threading.Thread(**kwargs)
+
+
 def netns_connect(netns, host, port, timeout=5.0):
     """Return a TCP socket to ``host:port`` made inside a namespace.
 
@@ -170,8 +186,7 @@ def netns_connect(netns, host, port, timeout=5.0):
         except Exception as err:
             box['err'] = err
 
-    thread = threading.Thread(target=target, name='netns-connect',
-                              daemon=True)
+    thread = _os_thread(target=target, name='netns-connect', daemon=True)
     thread.start()
     thread.join(timeout + 5)
     if 'sock' in box:
