@@ -645,6 +645,18 @@ class ArcaShareDriver(driver.ShareDriver):
                 _get(_get(snapshot, 'share'), 'size'))
         return validate.size_gib(size, 'snapshot size')
 
+    def _own_uuid(self, name):
+        """Give a snapshot LV's XFS its own UUID before it is served.
+
+        A thin snapshot keeps its origin's XFS UUID. Mounting it beside the
+        origin is possible (``nouuid``), but Ganesha tells filesystems
+        apart by their blkid UUID: an export of a second filesystem with
+        the same UUID is refused ("validation errors in block FSAL").
+        Skipped when the LV is mounted already (a retry after the change).
+        """
+        if not self.xfs.is_mounted(export.mountpoint(name)):
+            self.xfs.regenerate_uuid(self.pool.device_path(name))
+
     def _publish_snapshot(self, svm, name, clients=()):
         self.exports.publish(svm, name, clients=clients, read_only=True,
                              mount_options=SNAPSHOT_MOUNT)
@@ -669,6 +681,7 @@ class ArcaShareDriver(driver.ShareDriver):
             result = {'provider_location': name}
             if self._mountable(snapshot) and fields.get('svm'):
                 svm = validate.svm_name(fields['svm'])
+                self._own_uuid(name)
                 self._publish_snapshot(svm, name)
                 result['export_locations'] = self._locations(svm, name)
         return result
@@ -733,6 +746,12 @@ class ArcaShareDriver(driver.ShareDriver):
             clients, _errors = self._clients(share_access_rules)
             self.exports.unpublish(svm, lv)
             self.pool.revert(lv, snap)
+            # The reverted LV is a copy of the snapshot, UUID included:
+            # beside the mounted snapshot of a mountable snapshot Ganesha
+            # would refuse it (see _own_uuid). Otherwise the UUID is kept,
+            # and with it the file handles of the share's clients.
+            if self.xfs.is_mounted(export.mountpoint(snap)):
+                self._own_uuid(lv)
             self._serve(lv, svm, size, clients)
 
     # ------------------------------------------------------ share servers
@@ -1066,6 +1085,7 @@ class ArcaShareDriver(driver.ShareDriver):
             result = {'size': size, 'provider_location': new}
             if self._mountable(snapshot) and svm:
                 svm = validate.svm_name(svm)
+                self._own_uuid(new)
                 self._publish_snapshot(svm, new)
                 result['export_locations'] = self._locations(svm, new)
         return result

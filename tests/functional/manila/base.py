@@ -21,6 +21,8 @@ VLAN per backend), and hands out addresses from .50 up.
 """
 
 import ipaddress
+import os
+import time
 
 from manila.common import constants
 from manila import context as manila_context
@@ -131,6 +133,7 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
         self.c1, self.c2, self.c3 = (self.lab.node(n)
                                      for n in ('c1', 'c2', 'c3'))
         self._mounts = []
+        self._last_step, self._step = time.monotonic(), 'init_host'
         self.ctxt = manila_context.get_admin_context()
         self.project_id = uuidutils.generate_uuid(dashed=False)
         self.manager = self._make_manager()
@@ -171,13 +174,23 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
         manager.driver.executor = self.node_executor(self.s1)
         manager.init_host()
         self.assertTrue(manager.driver.initialized)
+        self.step('test')
         return manager
 
+    def step(self, what):
+        """Start a section; ARCA_LAB_PROFILE=1 prints each one's time."""
+        now = time.monotonic()
+        if os.environ.get('ARCA_LAB_PROFILE'):
+            print('%6.1fs  %s' % (now - self._last_step, self._step))
+        self._last_step, self._step = now, what
+
     def tearDown(self):
+        self.step('tearDown')
         try:
             for node, where in reversed(self._mounts):
                 self.nfs_umount(node, where)
             self._sweep_node()
+            self.step('end')
         finally:
             super().tearDown()
 
@@ -286,8 +299,9 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
             'access_to': address})
         self.manager.snapshot_update_access(self.ctxt,
                                             snapshot.instance['id'])
+        # (db.api names these two arguments the other way round.)
         state = db.share_snapshot_instance_access_get(
-            self.ctxt, snapshot.instance['id'], rule['id'])['state']
+            self.ctxt, rule['id'], snapshot.instance['id'])['state']
         self.assertEqual(constants.ACCESS_STATE_ACTIVE, state)
         return rule
 

@@ -34,6 +34,8 @@ DEV = '/dev/arca/' + LV
 POOL = ('mode=vlan,parent=eth1,vlan=100,cidr=10.0.0.0/24,'
         'range=10.0.0.10-10.0.0.20,gateway=10.0.0.1')
 LVS = lvm._LVS
+NEW_UUID = ('Clearing log and setting UUID\nwriting all SBs\n'
+            'new UUID = 0b4a0e8a-1111-2222-3333-444444444444\n')
 TAGS = 'arca.id=%s,arca.kind=share,arca.project=%s,arca.svm=%s' % (
     SHARE, PROJECT, SVM)
 SNAP_TAGS = ('arca.id=%s,arca.kind=share_snapshot,arca.project=%s,'

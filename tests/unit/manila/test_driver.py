@@ -18,6 +18,7 @@ from tests.unit.manila.fakes import DEV
 from tests.unit.manila.fakes import GiB
 from tests.unit.manila.fakes import LV
 from tests.unit.manila.fakes import MNT
+from tests.unit.manila.fakes import NEW_UUID
 from tests.unit.manila.fakes import PROJECT
 from tests.unit.manila.fakes import row
 from tests.unit.manila.fakes import SHARE
@@ -531,16 +532,31 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.lv(LV, row(LV, 3, TAGS))
         self.lv_appears(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
         self.svm_exists()
+        self.executor.on('xfs_admin', stdout=NEW_UUID)
         result = self.driver.create_snapshot(
             None, fakes.snapshot(mountable=True))
         self.assertEqual([location(lv=SNAP_LV)], result['export_locations'])
         self.ran('mount', '-t', 'xfs', '-o', 'ro,nouuid', '/dev/arca/' +
                  SNAP_LV, SNAP_MNT)
+        # Ganesha tells filesystems apart by their UUID: the snapshot gets
+        # its own before it is mounted and exported beside its origin.
+        self.assertLess(self.index('xfs_admin', '-U', 'generate',
+                                   '/dev/arca/' + SNAP_LV),
+                        self.index('mount', '-t', 'xfs', '-o', 'ro,nouuid',
+                                   '/dev/arca/' + SNAP_LV, SNAP_MNT))
         svm, exp = self.ganesha.add_export.call_args[0]
         self.assertEqual(SVM, svm)
         self.assertTrue(exp.read_only)
         self.assertEqual((), exp.clients)
         self.assertEqual('/' + SNAP_LV, exp.pseudo)
+
+    def test_create_mountable_snapshot_again_keeps_uuid(self):
+        self.lv(LV, row(LV, 3, TAGS))
+        self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
+        self.svm_exists()
+        self.mounted(SNAP_LV)
+        self.driver.create_snapshot(None, fakes.snapshot(mountable=True))
+        self.not_ran('xfs_admin')
 
     def test_create_snapshot_share_missing(self):
         self.lv(LV)
@@ -644,6 +660,24 @@ class SnapshotTestCase(fakes.DriverTestCase):
                          exp.clients)
         self.assertLess(self.index('umount', MNT),
                         self.index(*self.limit_cmd(1)))
+        self.not_ran('xfs_admin')
+
+    def test_revert_beside_mounted_snapshot_new_uuid(self):
+        self.lv(LV, row(LV, 3, TAGS))
+        self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
+        self.exported(clients=[('10.0.0.5', 'rw')])
+        self.export_removed_on_unpublish()
+        self.mounted(SNAP_LV)
+        self.mounted(LV)
+        # Unmounted by the unpublish, checked for the UUID change, mounted.
+        self.not_mounted(LV, times=3)
+        self.executor.on('xfs_admin', stdout=NEW_UUID)
+        with mock.patch.object(self.driver.pool, 'revert'):
+            self.driver.revert_to_snapshot(
+                None, fakes.snapshot(mountable=True), [], [])
+        self.assertLess(self.index('xfs_admin', '-U', 'generate', DEV),
+                        self.index('mount', '-t', 'xfs', '-o', 'prjquota',
+                                   DEV, MNT))
 
     def test_revert_snapshot_missing(self):
         self.lv(LV, row(LV, 3, TAGS))

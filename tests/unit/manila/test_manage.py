@@ -214,8 +214,10 @@ class ManageSnapshotTestCase(fakes.DriverTestCase):
         self.lv(SNAP_LV, row(SNAP_LV, 9, tags))
         self.lv(SNAP_LV, times=1)
         self.svm_exists()
+        self.executor.on('xfs_admin', stdout=fakes.NEW_UUID)
         result = self.driver.manage_existing_snapshot_with_server(
             self._snapshot(mountable=True), {})
+        self.ran('xfs_admin', '-U', 'generate', '/dev/arca/' + SNAP_LV)
         self.assertEqual(7, result['size'])
         self.assertEqual(['10.0.0.10:/' + SNAP_LV],
                          [e['path'] for e in result['export_locations']])
