@@ -15,7 +15,6 @@ export files. The driver keeps no state of its own.
 import contextlib
 import hashlib
 import ipaddress
-import math
 import os
 
 from cinder.common import constants
@@ -27,14 +26,13 @@ from cinder.volume import driver
 from cinder.volume import volume_utils
 from oslo_log import log as logging
 
+from arca_openstack import backend
 from arca_openstack.cinder import opts
 from arca_openstack import exception as arca_exception
 from arca_openstack.node import connection
 from arca_openstack.node import export
 from arca_openstack.node import locks
 from arca_openstack.node import lvm
-from arca_openstack.node import netns
-from arca_openstack.node import probe
 from arca_openstack.node import rawfile
 from arca_openstack.node import svm as svm_mod
 from arca_openstack.node import validate
@@ -43,17 +41,13 @@ from arca_openstack import svm_pools
 
 LOG = logging.getLogger(__name__)
 
-GiB = 1024 ** 3
+GiB = lvm.GiB
 VOLUME_PREFIX = 'vol-'
 SNAPSHOT_PREFIX = 'snap-'
 KIND_VOLUME = 'volume'
 KIND_SNAPSHOT = 'snapshot'
 NFS_OPTIONS = '-o vers=4.2'
 _TEMP_SUFFIXES = ('-rvnew', '-rvold')
-
-
-def _gib_up(size_bytes):
-    return max(1, int(math.ceil(size_bytes / float(GiB))))
 
 
 @interface.volumedriver
@@ -85,20 +79,20 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     # ------------------------------------------------------------ set-up
 
-    def _config_error(self, option, value, reason):
-        return exception.InvalidConfigurationValue(
-            message=_('Invalid value %(value)r of option %(option)s: '
-                      '%(reason)s') % {'value': value, 'option': option,
-                                       'reason': reason})
+    @contextlib.contextmanager
+    def _setup_check(self):
+        """Turn failed start-up checks into Cinder exceptions."""
+        try:
+            yield
+        except backend.SetupError as err:
+            raise exception.InvalidConfigurationValue(message=str(err))
+        except backend.NodeCheckFailed as err:
+            raise exception.VolumeBackendAPIException(data=str(err))
 
     def do_setup(self, context):
         conf = self.configuration
-        for option, check in (('arca_volume_group', validate.vg_name),
-                              ('arca_thin_pool', validate.lv_name)):
-            try:
-                check(conf.safe_get(option))
-            except arca_exception.InvalidInput as err:
-                raise self._config_error(option, conf.safe_get(option), err)
+        with self._setup_check():
+            backend.check_names(conf)
         try:
             settings = svm_pools.settings_from_conf(conf)
         except svm_pools.PoolConfigError as err:
@@ -119,51 +113,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                                             self.node_name)
 
     def check_for_setup_error(self):
-        conf = self.configuration
-        try:
-            self.pool.capacity()
-        except arca_exception.NodeUnreachable as err:
-            raise exception.VolumeBackendAPIException(
-                data=_('%(err)s. Check arca_node_address and the '
-                       'arca_ssh_* options.') % {'err': err})
-        except arca_exception.NotFound as err:
-            raise self._config_error(
-                'arca_volume_group/arca_thin_pool', '%s/%s' % (
-                    conf.arca_volume_group, conf.arca_thin_pool),
-                '%s on storage node %s' % (err, self.node_name))
-        except arca_exception.ArcaError as err:
-            raise exception.VolumeBackendAPIException(
-                data=_('Cannot read the thin pool on storage node %(node)s: '
-                       '%(err)s') % {'node': self.node_name, 'err': err})
-        missing = probe.missing_tools(self.executor)
-        if missing:
-            raise exception.VolumeBackendAPIException(
-                data=_('Storage node %(node)s lacks %(tools)s (or the '
-                       'rootwrap filters for them).') % {
-                    'node': self.node_name, 'tools': ', '.join(missing)})
-        self._check_pool_interfaces()
-
-    def _check_pool_interfaces(self):
-        ip = netns.Netns(self.executor)
-        for pool in self.svm_pools.settings.pools:
-            lower = pool.bridge if pool.mode == 'veth' else pool.parent
-            what = 'bridge' if pool.mode == 'veth' else 'parent interface'
-            try:
-                # Netns has no public read of root-namespace links yet.
-                link = ip._link(None, lower)
-            except arca_exception.ArcaError as err:
-                raise exception.VolumeBackendAPIException(
-                    data=_('Cannot inspect %(what)s %(name)s of address '
-                           'pool %(pool)s: %(err)s') % {
-                        'what': what, 'name': lower, 'pool': pool.name,
-                        'err': err})
-            if link is None or (pool.mode == 'veth'
-                                and link.kind != 'bridge'):
-                raise self._config_error(
-                    svm_pools.POOLS_OPTION, pool.name,
-                    '%s %s %s on storage node %s' % (
-                        what, lower, 'is not a Linux bridge' if link
-                        else 'does not exist', self.node_name))
+        with self._setup_check():
+            backend.check_node(self.executor, self.pool, self.configuration,
+                               self.node_name)
+            backend.check_pool_links(self.executor, self.svm_pools.settings,
+                                     self.node_name)
 
     # ---------------------------------------------------------- helpers
 
@@ -186,20 +140,9 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             raise exception.VolumeBackendAPIException(
                 data=_('%(action)s: %(err)s') % {'action': action,
                                                  'err': err})
-        except arca_exception.CapacityExceeded as err:
-            raise exception.VolumeBackendAPIException(
-                data=_('%(action)s: %(err)s. Grow the thin pool or lower '
-                       'max_over_subscription_ratio.') % {
-                    'action': action, 'err': err})
-        except arca_exception.NodeUnreachable as err:
-            raise exception.VolumeBackendAPIException(
-                data=_('%(action)s: %(err)s. Check arca_node_address and '
-                       'the arca_ssh_* options.') % {'action': action,
-                                                     'err': err})
         except arca_exception.ArcaError as err:
             raise exception.VolumeBackendAPIException(
-                data=_('%(action)s on storage node %(node)s: %(err)s') % {
-                    'action': action, 'node': self.node_name, 'err': err})
+                data=backend.describe(action, err, self.node_name))
 
     @staticmethod
     def _lv(volume):
@@ -686,7 +629,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         name, _info = self._manageable(existing_ref, VOLUME_PREFIX,
                                        KIND_VOLUME)
         with self._node(_('Sizing LV %s') % name):
-            return _gib_up(self._file_size(name, existing_ref))
+            return backend.gib_up(self._file_size(name, existing_ref))
 
     def _retag(self, name, info, tags):
         old = [t for t in info['tags'] if t.startswith(lvm.TAG_PREFIX)
@@ -702,7 +645,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 'lv': name, 'vol': volume.id}):
             lv = self._lv(volume)
             svm = self.svm_pools.svm_name(volume.project_id)
-            size = _gib_up(self._file_size(name, existing_ref))
+            size = backend.gib_up(self._file_size(name, existing_ref))
             old_svm = lvm.parse_tags(info['tags']).get('svm')
             if old_svm:
                 self.exports.unpublish(old_svm, name)
@@ -736,7 +679,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         tagged = lvm.parse_tags(info['tags']).get('size', '')
         if tagged.isdigit() and int(tagged) > 0:
             return int(tagged)
-        return max(1, _gib_up(info['size_bytes']) - self.headroom)
+        return max(1, backend.gib_up(info['size_bytes']) - self.headroom)
 
     def manage_existing_snapshot(self, snapshot, existing_ref):
         name, info = self._manageable(existing_ref, SNAPSHOT_PREFIX,
@@ -781,10 +724,12 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             if kind == KIND_SNAPSHOT and tagged != KIND_SNAPSHOT:
                 continue
             name = info['name']
+            if kind == KIND_VOLUME:
+                size = backend.gib_up(info['size_bytes']) - self.headroom
+            else:
+                size = self._snapshot_size(info)
             entry = {'reference': {'source-name': name},
-                     'size': (_gib_up(info['size_bytes']) - self.headroom
-                              if kind == KIND_VOLUME
-                              else self._snapshot_size(info)),
+                     'size': size,
                      'safe_to_manage': True, 'reason_not_safe': None,
                      'cinder_id': managed.get(name),
                      'extra_info': None}

@@ -11,25 +11,14 @@ import itertools
 
 from oslo_config import cfg
 
+from arca_openstack import backend
 from arca_openstack.node import connection
 from arca_openstack import svm_pools
 
 GROUP = 'backend_defaults'
 
-volume_opts = [
-    cfg.StrOpt(
-        'arca_volume_group', default='arca',
-        help='LVM volume group on the storage node holding the thin pool.'),
-    cfg.StrOpt(
-        'arca_thin_pool', default='pool',
-        help='Thin pool (LV name inside arca_volume_group) every volume '
-             'and snapshot of this backend is a thin LV of. It is also the '
-             'name of the backend\'s one Cinder pool.'),
-    cfg.IntOpt(
-        'arca_fs_headroom_gib', default=1, min=1, max=64,
-        help='GiB added to each volume\'s LV beyond the volume size, for '
-             'the XFS metadata around the image file. Thin: costs nothing '
-             'until used.'),
+volume_opts = backend.pool_opts(
+    'volume', 'for the XFS metadata around the image file.') + [
     cfg.StrOpt(
         'arca_mount_point_base', default='$state_path/mnt/arca',
         help='Directory where cinder-volume mounts volumes itself (image '

@@ -39,14 +39,13 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from arca_openstack import backend
 from arca_openstack import exception as arca_exception
 from arca_openstack.manila import opts
 from arca_openstack.node import connection
 from arca_openstack.node import export
 from arca_openstack.node import locks
 from arca_openstack.node import lvm
-from arca_openstack.node import netns
-from arca_openstack.node import probe
 from arca_openstack.node import quota
 from arca_openstack.node import svm as svm_mod
 from arca_openstack.node import validate
@@ -94,10 +93,6 @@ def _host_bits(network):
     return net.max_prefixlen - net.prefixlen
 
 
-def _gib_up(size_bytes):
-    return max(1, int(math.ceil(size_bytes / float(GiB))))
-
-
 class ArcaShareDriver(driver.ShareDriver):
     """Arca Storage: thin LV + XFS + project quota per share, NFS per SVM.
 
@@ -127,18 +122,22 @@ class ArcaShareDriver(driver.ShareDriver):
     @staticmethod
     def _config_error(option, value, reason):
         return exception.BadConfigurationException(
-            reason=_('invalid value %(value)r of option %(option)s: '
-                     '%(reason)s') % {'value': value, 'option': option,
-                                      'reason': reason})
+            reason=str(backend.SetupError(option, value, reason)))
+
+    @contextlib.contextmanager
+    def _setup_check(self):
+        """Turn failed start-up checks into Manila exceptions."""
+        try:
+            yield
+        except backend.SetupError as err:
+            raise exception.BadConfigurationException(reason=str(err))
+        except backend.NodeCheckFailed as err:
+            raise exception.ShareBackendException(msg=str(err))
 
     def do_setup(self, context):
         conf = self.configuration
-        for option, check in (('arca_volume_group', validate.vg_name),
-                              ('arca_thin_pool', validate.lv_name)):
-            try:
-                check(conf.safe_get(option))
-            except arca_exception.InvalidInput as err:
-                raise self._config_error(option, conf.safe_get(option), err)
+        with self._setup_check():
+            backend.check_names(conf)
         settings = None
         try:
             if self.driver_handles_share_servers:
@@ -186,27 +185,11 @@ class ArcaShareDriver(driver.ShareDriver):
 
     def check_for_setup_error(self):
         conf = self.configuration
-        try:
-            self.pool.capacity()
-        except arca_exception.NodeUnreachable as err:
-            raise exception.ShareBackendException(
-                msg=_('%(err)s. Check arca_node_address and the arca_ssh_* '
-                      'options') % {'err': err})
-        except arca_exception.NotFound as err:
-            raise self._config_error(
-                'arca_volume_group/arca_thin_pool', '%s/%s' % (
-                    conf.arca_volume_group, conf.arca_thin_pool),
-                '%s on storage node %s' % (err, self.node_name))
-        except arca_exception.ArcaError as err:
-            raise exception.ShareBackendException(
-                msg=_('cannot read the thin pool on storage node %(node)s: '
-                      '%(err)s') % {'node': self.node_name, 'err': err})
-        missing = probe.missing_tools(self.executor)
-        if missing:
-            raise exception.ShareBackendException(
-                msg=_('storage node %(node)s lacks %(tools)s (or the '
-                      'rootwrap filters for them)') % {
-                    'node': self.node_name, 'tools': ', '.join(missing)})
+        with self._setup_check():
+            self._check_node(conf)
+
+    def _check_node(self, conf):
+        backend.check_node(self.executor, self.pool, conf, self.node_name)
         if self.driver_handles_share_servers:
             mode = conf.arca_share_server_network_mode
             if mode == 'veth':
@@ -217,11 +200,8 @@ class ArcaShareDriver(driver.ShareDriver):
                                  conf.arca_share_server_parent_interface,
                                  False)
             return
-        for pool in self.svm_pools.settings.pools:
-            bridge = pool.mode == 'veth'
-            self._check_link('%s (pool %s)' % (svm_pools.POOLS_OPTION,
-                                               pool.name),
-                             pool.bridge if bridge else pool.parent, bridge)
+        backend.check_pool_links(self.executor, self.svm_pools.settings,
+                                 self.node_name)
         settings = self.svm_pools.settings
         if settings.mapping == svm_pools.SHARED and not settings.pools:
             try:
@@ -238,20 +218,8 @@ class ArcaShareDriver(driver.ShareDriver):
                                                svm_pools.POOLS_OPTION))
 
     def _check_link(self, option, name, bridge):
-        what = 'bridge' if bridge else 'interface'
-        try:
-            # Netns has no public read of root-namespace links yet.
-            link = netns.Netns(self.executor)._link(None, name)
-        except arca_exception.ArcaError as err:
-            raise exception.ShareBackendException(
-                msg=_('cannot inspect %(what)s %(name)s of %(option)s: '
-                      '%(err)s') % {'what': what, 'name': name,
-                                    'option': option, 'err': err})
-        if link is None or (bridge and link.kind != 'bridge'):
-            raise self._config_error(
-                option, name, '%s %s on storage node %s' % (
-                    what, 'is not a Linux bridge' if link
-                    else 'does not exist', self.node_name))
+        backend.check_link(self.executor, option, name, bridge,
+                           self.node_name)
 
     # ---------------------------------------------------------- helpers
 
@@ -269,20 +237,9 @@ class ArcaShareDriver(driver.ShareDriver):
             raise exception.ShareBusyException(
                 reason=_('%(action)s: %(err)s') % {'action': action,
                                                    'err': err})
-        except arca_exception.CapacityExceeded as err:
-            raise exception.ShareBackendException(
-                msg=_('%(action)s: %(err)s. Grow the thin pool or lower '
-                      'max_over_subscription_ratio') % {
-                    'action': action, 'err': err})
-        except arca_exception.NodeUnreachable as err:
-            raise exception.ShareBackendException(
-                msg=_('%(action)s: %(err)s. Check arca_node_address and '
-                      'the arca_ssh_* options') % {'action': action,
-                                                   'err': err})
         except arca_exception.ArcaError as err:
             raise exception.ShareBackendException(
-                msg=_('%(action)s on storage node %(node)s: %(err)s') % {
-                    'action': action, 'node': self.node_name, 'err': err})
+                msg=backend.describe(action, err, self.node_name))
 
     @staticmethod
     def _share_lv(share):
@@ -1003,7 +960,7 @@ class ArcaShareDriver(driver.ShareDriver):
                             'used': used, 'size': size})
             else:
                 size = max(self._size_for_lv(info['size_bytes']),
-                           _gib_up(used))
+                           backend.gib_up(used))
             if name != lv:
                 self.exports.unmount(name)
                 self.pool.rename(name, lv)

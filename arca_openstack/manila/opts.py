@@ -13,27 +13,16 @@ import itertools
 
 from oslo_config import cfg
 
+from arca_openstack import backend
 from arca_openstack.node import connection
 from arca_openstack.node import svm as svm_mod
 from arca_openstack import svm_pools
 
 GROUP = 'arca_manila_backend'
 
-share_opts = [
-    cfg.StrOpt(
-        'arca_volume_group', default='arca',
-        help='LVM volume group on the storage node holding the thin pool.'),
-    cfg.StrOpt(
-        'arca_thin_pool', default='pool',
-        help='Thin pool (LV name inside arca_volume_group) every share and '
-             'snapshot of this backend is a thin LV of. It is also the '
-             'name of the backend\'s one Manila pool.'),
-    cfg.IntOpt(
-        'arca_fs_headroom_gib', default=1, min=1, max=64,
-        help='GiB added to each share\'s LV beyond the share size, for the '
-             'XFS log and metadata. The share itself is limited to exactly '
-             'its size by an XFS project quota. Thin: costs nothing until '
-             'used.'),
+share_opts = backend.pool_opts(
+    'share', 'for the XFS log and metadata. The share itself is limited '
+    'to exactly its size by an XFS project quota.') + [
     cfg.IntOpt(
         'arca_fs_headroom_percent', default=2, min=0, max=50,
         help='Further headroom of each share\'s LV, in percent of the '

@@ -1,0 +1,127 @@
+"""What the Cinder and Manila drivers share about their storage node.
+
+The thin pool options, the start-up checks of the node and the operator
+hints attached to node errors. Each driver maps the typed errors raised
+here onto its own service's exceptions.
+"""
+
+import math
+
+from oslo_config import cfg
+
+from arca_openstack import exception
+from arca_openstack.node import lvm
+from arca_openstack.node import netns
+from arca_openstack.node import probe
+from arca_openstack.node import validate
+from arca_openstack import svm_pools
+
+
+def pool_opts(noun, headroom_help):
+    """The thin pool options, worded for ``noun`` (volume or share)."""
+    return [
+        cfg.StrOpt(
+            'arca_volume_group', default='arca',
+            help='LVM volume group on the storage node holding the thin '
+                 'pool.'),
+        cfg.StrOpt(
+            'arca_thin_pool', default='pool',
+            help='Thin pool (LV name inside arca_volume_group) every %s '
+                 'and snapshot of this backend is a thin LV of. It is also '
+                 'the name of the backend\'s one pool.' % noun),
+        cfg.IntOpt(
+            'arca_fs_headroom_gib', default=1, min=1, max=64,
+            help='GiB added to each %s\'s LV beyond its size, %s Thin: '
+                 'costs nothing until used.' % (noun, headroom_help)),
+    ]
+
+
+def gib_up(size_bytes):
+    """Whole GiB holding ``size_bytes`` (at least 1)."""
+    return max(1, int(math.ceil(size_bytes / float(lvm.GiB))))
+
+
+class SetupError(exception.ArcaError):
+    """A start-up check failed because of the value of an option."""
+
+    message = 'Invalid value %(value)r of option %(option)s: %(reason)s'
+
+    def __init__(self, option, value, reason):
+        super().__init__(option=option, value=value, reason=reason)
+        self.option = option
+
+
+class NodeCheckFailed(exception.ArcaError):
+    """A start-up check failed for a reason that is not one option."""
+
+    message = '%(reason)s'
+
+
+def check_names(conf):
+    """Validate the thin pool options before any command runs."""
+    for option, check in (('arca_volume_group', validate.vg_name),
+                          ('arca_thin_pool', validate.lv_name)):
+        value = conf.safe_get(option)
+        try:
+            check(value)
+        except exception.InvalidInput as err:
+            raise SetupError(option, value, err)
+
+
+def hint(err):
+    """What an operator can do about a node error, or ''."""
+    if isinstance(err, exception.NodeUnreachable):
+        return 'Check arca_node_address and the arca_ssh_* options.'
+    if (isinstance(err, exception.CapacityExceeded)
+            and str(err.kwargs.get('where', '')).startswith('thin pool')):
+        return 'Grow the thin pool or lower max_over_subscription_ratio.'
+    return ''
+
+
+def describe(action, err, node_name):
+    """One line for the operator: what failed, where, and what to do."""
+    text = '%s on storage node %s: %s' % (action, node_name, err)
+    extra = hint(err)
+    return '%s. %s' % (text, extra) if extra else text
+
+
+def check_node(executor, pool, conf, node_name):
+    """The thin pool exists and the node has every tool the drivers run."""
+    try:
+        pool.capacity()
+    except exception.NotFound as err:
+        raise SetupError('arca_volume_group/arca_thin_pool', '%s/%s' % (
+            conf.arca_volume_group, conf.arca_thin_pool),
+            '%s on storage node %s' % (err, node_name))
+    except exception.ArcaError as err:
+        raise NodeCheckFailed(reason=describe('Reading the thin pool', err,
+                                              node_name))
+    missing = probe.missing_tools(executor)
+    if missing:
+        raise NodeCheckFailed(
+            reason='Storage node %s lacks %s (or the rootwrap filters for '
+                   'them).' % (node_name, ', '.join(missing)))
+
+
+def check_link(executor, option, name, bridge, node_name):
+    """The NIC (or, with ``bridge``, the Linux bridge) an option names."""
+    what = 'bridge' if bridge else 'interface'
+    try:
+        # Netns has no public read of root-namespace links yet.
+        link = netns.Netns(executor)._link(None, name)
+    except exception.ArcaError as err:
+        raise NodeCheckFailed(reason=describe(
+            'Inspecting %s %s of %s' % (what, name, option), err, node_name))
+    if link is None or (bridge and link.kind != 'bridge'):
+        raise SetupError(option, name, '%s %s on storage node %s' % (
+            what, 'is not a Linux bridge' if link else 'does not exist',
+            node_name))
+
+
+def check_pool_links(executor, settings, node_name):
+    """The NIC or bridge of every configured address pool."""
+    for pool in settings.pools:
+        bridge = pool.mode == 'veth'
+        check_link(executor, '%s (pool %s)' % (svm_pools.POOLS_OPTION,
+                                               pool.name),
+                   pool.bridge if bridge else pool.parent, bridge, node_name)
