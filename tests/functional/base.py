@@ -35,27 +35,43 @@ _lab = None
 _failed = False
 
 
+def boot_lab(storage, clients):
+    """Boot a lab, torn down when the test process exits.
+
+    :param storage: (name, disk GiB) of storage nodes; each gets the thin
+        pool VG/POOL.
+    :param clients: {name: (VLAN, address/prefix)} of client nodes.
+    """
+    lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
+    harness.Lab.cleanup_stale()
+    specs = [harness.NodeSpec(name, 'storage', disk_gib=gib)
+             for name, gib in storage]
+    specs += [harness.NodeSpec(name, 'client') for name in clients]
+    started = time.monotonic()
+    new = harness.Lab(specs, mem=512)
+    new.start()
+    atexit.register(lambda: new.close(failed=_failed))
+    for name, _gib in storage:
+        new.node(name).ensure_thin_pool(VG, POOL)
+    for name, (vlan, cidr) in clients.items():
+        new.node(name).add_vlan(vlan, cidr)
+    new.boot_seconds = time.monotonic() - started
+    print('lab up in %.1fs' % new.boot_seconds)
+    return new
+
+
 def lab():
-    """The shared lab, booted on first use."""
+    """The shared lab of the node tests, booted on first use."""
     global _lab
     if _lab is None:
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec('s1', 'storage', disk_gib=16),
-                 harness.NodeSpec('s2', 'storage', disk_gib=8)]
-        specs += [harness.NodeSpec(name, 'client') for name in CLIENTS]
-        started = time.monotonic()
-        new = harness.Lab(specs, mem=512)
-        new.start()
-        atexit.register(lambda: new.close(failed=_failed))
-        for name in ('s1', 's2'):
-            new.node(name).ensure_thin_pool(VG, POOL)
-        for name, (vlan, cidr) in CLIENTS.items():
-            new.node(name).add_vlan(vlan, cidr)
-        new.boot_seconds = time.monotonic() - started
-        print('lab up in %.1fs' % new.boot_seconds)
-        _lab = new
+        _lab = boot_lab([('s1', 16), ('s2', 8)], CLIENTS)
     return _lab
+
+
+def mark_failed(exc_info=None):
+    """Keep the lab's console logs: a test failed."""
+    global _failed
+    _failed = True
 
 
 class CountingExecutor(node_executor.Executor):
@@ -79,12 +95,7 @@ class FunctionalTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.lab = lab()
-        self.addOnException(self._mark_failed)
-
-    @staticmethod
-    def _mark_failed(exc_info):
-        global _failed
-        _failed = True
+        self.addOnException(mark_failed)
 
     # Run the node library's commands through oslo.rootwrap and the
     # project's filters, as a remote storage node does. Each rootwrap call

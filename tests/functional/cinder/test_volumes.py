@@ -20,7 +20,6 @@ and cannot share a process with Manila)::
 import hashlib
 import os
 import sys
-import tempfile
 import time
 from unittest import mock
 import uuid
@@ -28,7 +27,6 @@ import uuid
 from cinder import service
 from cinder.tests.functional.api import client as api_client
 from cinder.tests.functional import functional_helpers
-from oslo_concurrency import lockutils
 from oslo_config import cfg
 from oslo_service import wsgi
 
@@ -38,7 +36,6 @@ from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
 from arca_openstack.node import svm as svm_mod
 from tests.functional import base
-from tests.lab import harness
 
 CONF = cfg.CONF
 GiB = 1024 ** 3
@@ -61,25 +58,15 @@ REGIONS = (0, 1000)
 REGION_MIB = 8
 
 _lab = None
-_failed = False
 
 
 def lab():
     """One storage node and three clients, booted on first use."""
     global _lab
     if _lab is None:
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec('s1', 'storage', disk_gib=8)]
-        specs += [harness.NodeSpec(name, 'client') for name in CLIENTS]
-        new = harness.Lab(specs, mem=512)
-        new.start()
-        import atexit
-        atexit.register(lambda: new.close(failed=_failed))
-        new.node('s1').ensure_thin_pool(VG, POOL)
-        for name, (vlan, addr) in CLIENTS.items():
-            new.node(name).add_vlan(vlan, addr + '/24')
-        _lab = new
+        _lab = base.boot_lab([('s1', 8)], {
+            name: (vlan, addr + '/24')
+            for name, (vlan, addr) in CLIENTS.items()})
     return _lab
 
 
@@ -131,7 +118,7 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
 
     def setUp(self):
         self.lab = lab()
-        self.addOnException(self._mark_failed)
+        self.addOnException(base.mark_failed)
         self.s1 = self.lab.node('s1')
         self.c1, self.c2, self.c3 = (self.lab.node(n)
                                      for n in ('c1', 'c2', 'c3'))
@@ -156,11 +143,6 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
         self.addCleanup(self._delete_leftovers)
         self.created = []
         self.addCleanup(self._unmount_all)
-
-    @staticmethod
-    def _mark_failed(exc_info):
-        global _failed
-        _failed = True
 
     def _get_flags(self):
         f = super()._get_flags()
