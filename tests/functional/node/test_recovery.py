@@ -2,10 +2,6 @@
 
 from arca_openstack.node import export
 from arca_openstack.node import files
-from arca_openstack.node import ganesha
-from arca_openstack.node import lvm
-from arca_openstack.node import svm
-from arca_openstack.node import xfs
 from tests.functional import base
 from tests.functional.node import test_svm
 
@@ -15,18 +11,10 @@ C1 = test_svm.C1
 ADDR = test_svm.ADDR_A
 
 
-class RecoveryTestCase(base.FunctionalTestCase):
+class RecoveryTestCase(test_svm.SVMTestBase):
 
     def setUp(self):
         super().setUp()
-        self.s1 = self.lab.node('s1')
-        self.c1 = self.lab.node('c1')
-        ex = self.node_executor(self.s1)
-        self.pool = lvm.ThinPool(ex, base.VG, base.POOL)
-        self.fs = xfs.XFS(ex)
-        self.svms = svm.SVMManager(ex)
-        self.exports = export.ExportManager(ex, self.pool)
-        self.ganesha = ganesha.Ganesha(ex)
         self.network = test_svm.tenant_network(base.TENANT_A)
         self.addCleanup(self.pool.remove, LV)
         self.addCleanup(self.svms.delete, SVM)
