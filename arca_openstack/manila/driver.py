@@ -920,6 +920,22 @@ class ArcaShareDriver(driver.ShareDriver):
             self.pool.remove_tags(name, old)
         self.pool.add_tags(name, tags)
 
+    def _adopt_snapshots(self, old_id, new_id):
+        """Snapshots of a share managed under a new id follow the share.
+
+        An unmanaged snapshot's ``share`` tag names the id its share had
+        before (Manila unmanages snapshots before their share), and
+        :meth:`_manage_snapshot` only takes snapshots of the share given.
+        """
+        new_id = validate.uuid(new_id)
+        if not old_id or old_id == new_id:
+            return
+        old_tag = lvm.make_tags(share=old_id)
+        for info in self.pool.list(tags=lvm.make_tags(kind=KIND_SNAPSHOT) +
+                                   old_tag):
+            self.pool.remove_tags(info['name'], old_tag)
+            self.pool.add_tags(info['name'], lvm.make_tags(share=new_id))
+
     def _manage(self, share, driver_options, share_server):
         self._check_proto(share)
         name = self._manage_ref(share, driver_options)
@@ -964,6 +980,9 @@ class ArcaShareDriver(driver.ShareDriver):
             if name != lv:
                 self.exports.unmount(name)
                 self.pool.rename(name, lv)
+            # Before the LV's own id changes, so that a retry still finds
+            # the snapshots to carry over.
+            self._adopt_snapshots(fields.get('id'), share['id'])
             self._retag(lv, self.pool.get(lv), self._share_tags(share, svm))
             self.pool.extend(lv, self._lv_gib(size))
             self._ensure_svm(svm, share, share_server)

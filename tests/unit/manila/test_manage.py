@@ -62,6 +62,26 @@ class ManageShareTestCase(fakes.DriverTestCase):
                         cmds.index(('lvrename', 'arca', OLD, LV)))
         self.assertEqual(SVM, self.ganesha.add_export.call_args[0][0])
 
+    def test_manage_unmanaged_share_with_snapshots(self):
+        # A share Manila unmanaged, and its snapshots before it: they name
+        # the share's old id, and follow it to its new one.
+        old_id = '88888888-2222-3333-4444-555555555555'
+        snap_tags = 'arca.kind=share_snapshot,arca.share=%s' % old_id
+        other_tags = 'arca.kind=share_snapshot,arca.share=%s' % SNAP
+        self._manageable(tags='arca.id=%s,arca.kind=share' % old_id)
+        self.vg(row(SNAP_LV, 3, snap_tags), row('ssnap-x', 3, other_tags))
+        self.lv(SNAP_LV, row(SNAP_LV, 3, snap_tags))
+        self.driver.manage_existing(self._share(), {})
+        self.ran('lvchange', '--deltag', 'arca.share=' + old_id,
+                 'arca/' + SNAP_LV)
+        self.ran('lvchange', '--addtag', 'arca.share=' + SHARE,
+                 'arca/' + SNAP_LV)
+        self.not_ran('lvchange', '--deltag', 'arca.share=' + SNAP)
+        self.assertLess(self.index('lvchange', '--addtag',
+                                   'arca.share=' + SHARE, 'arca/' + SNAP_LV),
+                        self.index('lvchange', '--addtag', 'arca.id=' + SHARE,
+                                   'arca/' + LV))
+
     def test_manage_size_covers_data(self):
         self._manageable(size_gib=3, used=int(4.5 * GiB))
         result = self.driver.manage_existing(self._share(), {})
