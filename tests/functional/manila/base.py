@@ -177,6 +177,11 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
         self.step('test')
         return manager
 
+    def restart(self):
+        """manila-share restarts: a new ShareManager, same backend."""
+        self.manager = self._make_manager()
+        self.driver = self.manager.driver
+
     def step(self, what):
         """Start a section; ARCA_LAB_PROFILE=1 prints each one's time."""
         now = time.monotonic()
@@ -215,28 +220,34 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
 
     # ------------------------------------------------------ Manila objects
 
-    def create_share(self, size=1, share_network=None, snapshot=None,
-                     project_id=None):
-        """A share made through ShareManager.create_share_instance."""
-        values = {
-            'size': size,
+    def share_row(self, **values):
+        """A share row of this backend as Manila's API makes it."""
+        row = {
             'share_proto': 'NFS',
-            'project_id': project_id or self.project_id,
+            'project_id': self.project_id,
             'user_id': 'ftuser',
             'share_type_id': self.share_type['id'],
             'host': '%s@%s#%s' % (HOST, self.BACKEND, base.POOL),
             'availability_zone': None,
-            'status': constants.STATUS_CREATING,
             'mount_snapshot_support': True,
             'snapshot_support': True,
             'create_share_from_snapshot_support': True,
             'revert_to_snapshot_support': True,
         }
+        row.update(values)
+        return db_utils.create_share(**row)
+
+    def create_share(self, size=1, share_network=None, snapshot=None,
+                     project_id=None):
+        """A share made through ShareManager.create_share_instance."""
+        values = {'size': size, 'status': constants.STATUS_CREATING}
+        if project_id is not None:
+            values['project_id'] = project_id
         if share_network is not None:
             values['share_network_id'] = share_network['id']
         if snapshot is not None:
             values['snapshot_id'] = snapshot['id']
-        share = db_utils.create_share(**values)
+        share = self.share_row(**values)
         self.manager.create_share_instance(
             self.ctxt, share.instance['id'],
             snapshot_id=snapshot['id'] if snapshot is not None else None)
