@@ -232,11 +232,13 @@ class FlatLifecycleTestCase(test_shares.FlatMixin, mbase.ManilaLabTestCase):
         self.assertLess(first[share['id']], 1.0 / 1024)
 
         self.step('write 64 MiB')
-        # Each share's own data: only the written one grows, by 64 MiB.
+        # Each share's own data: only the written one grows, by 64 MiB
+        # and the blocks XFS may still hold preallocated past the end of
+        # the file (up to its size again while Ganesha keeps it open).
         self.write(self.c1, '/mnt/a/data', 64)
         second = self._usage()
         grown = (second[share['id']] - first[share['id']]) * GiB
-        self.assertTrue(64 * MiB <= grown < 65 * MiB, grown)
+        self.assertTrue(64 * MiB <= grown <= 130 * MiB, grown)
         self.assertEqual(first[other['id']], second[other['id']])
 
         self.step('delete')
