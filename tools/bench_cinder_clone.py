@@ -41,39 +41,23 @@ from cinder.tests.unit import fake_snapshot  # noqa: E402
 from cinder.tests.unit import fake_volume  # noqa: E402
 from oslo_concurrency import lockutils  # noqa: E402
 
-from arca_openstack.cinder import driver as arca_driver  # noqa: E402
-from arca_openstack.cinder import opts  # noqa: E402
 from arca_openstack.node import rawfile  # noqa: E402
 from tests.functional import base  # noqa: E402
+from tests.lab import backends  # noqa: E402
 from tests.lab import harness  # noqa: E402
 
 GiB = 1024 ** 3
 PROJECT = uuid.uuid4().hex
-POOL = ('mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
-        'range=10.100.0.10-10.100.0.19')
+OPTIONS = {
+    'volume_backend_name': 'arca',
+    'arca_address_pools': ['mode=vlan,parent=eth0,vlan=100,'
+                           'cidr=10.100.0.0/24,range=10.100.0.10-10.100.0.19'],
+    'arca_svm_name_prefix': 'bench_',
+    'arca_command_timeout': 1800,
+    'max_over_subscription_ratio': 20,
+}
 CHUNK_MIB = 64
 MAX_RATIO = 1.3
-
-
-class Conf(object):
-    """The driver's options with their defaults (a backend section)."""
-
-    def __init__(self):
-        for opt in opts.all_opts():
-            setattr(self, opt.dest, opt.default)
-        self.arca_address_pools = [POOL]
-        self.arca_svm_name_prefix = 'bench_'
-        self.arca_mount_point_base = '/var/lib/cinder/mnt/arca'
-        self.arca_command_timeout = 1800
-        self.max_over_subscription_ratio = '20.0'
-        self.reserved_percentage = 0
-        self.volume_backend_name = 'arca'
-
-    def append_config_values(self, values):
-        pass
-
-    def safe_get(self, name):
-        return getattr(self, name, None)
 
 
 class Bench(object):
@@ -83,10 +67,9 @@ class Bench(object):
         self.repeat = repeat
         self.profile = profile
         self.ctx = context.RequestContext('bench', PROJECT, is_admin=True)
-        self.driver = arca_driver.ArcaNFSDriver(configuration=Conf())
-        self.driver.executor = base.CountingExecutor(node.executor)
-        self.driver.do_setup(self.ctx)
-        self.driver.check_for_setup_error()
+        self.driver, _conf = backends.cinder_driver(
+            base.CountingExecutor(node.executor),
+            tempfile.mkdtemp(prefix='arca-bench-'), 'arca-bench', OPTIONS)
         self.volumes = []
 
     def volume(self, size):

@@ -127,41 +127,24 @@ class FunctionalTestCase(testtools.TestCase):
         print('%d commands, %.1fs\n%s' % (len(counting.commands), total,
                                           '\n'.join(lines)))
 
+    # Lab-side helpers of harness.Node, with the node first.
     def sh(self, node, script, check=True, timeout=120):
-        """Run a shell script on a node as plain root (test-side checks)."""
-        return node.run('sh', '-c', script, check=check, timeout=timeout)
+        return node.sh(script, check=check, timeout=timeout)
 
     def sha256(self, node, path):
-        return self.sh(node, 'sha256sum %s' % path).stdout.split()[0]
+        return node.sha256(path)
 
     def write_random(self, node, path, mib):
-        self.sh(node, 'dd if=/dev/urandom of=%s bs=1M count=%d '
-                'conv=fsync status=none' % (path, mib))
-        return self.sha256(node, path)
+        return node.write_random(path, mib)
 
     def can_connect(self, node, address, port=2049, timeout=3):
-        """TCP connect from a node: True if something accepted."""
-        script = ('import socket,sys\n'
-                  's=socket.socket(socket.AF_INET)\n'
-                  's.settimeout(%d)\n'
-                  'try:\n'
-                  '    s.connect((%r,%d)); print("open")\n'
-                  'except OSError as e:\n'
-                  '    print("closed", e)\n' % (timeout, address, port))
-        out = node.run('/usr/bin/python3', '-c', script,
-                       timeout=timeout + 30).stdout
-        return out.startswith('open')
+        return node.can_connect(address, port, timeout)
 
     def nfs_mount(self, node, address, pseudo, where, check=True):
-        """Mount an export over NFS v4.2 the way os-brick would."""
-        script = ('mkdir -p {w} && timeout 60 mount -t nfs4 -o '
-                  'vers=4.2,proto=tcp,soft,timeo=50,retrans=2 '
-                  '{a}:{p} {w}'.format(w=where, a=address, p=pseudo))
-        return self.sh(node, script, check=check, timeout=90)
+        return node.nfs_mount('%s:%s' % (address, pseudo), where, check)
 
     def nfs_umount(self, node, where):
-        self.sh(node, 'umount -f {w} 2>/dev/null; umount -l {w} '
-                '2>/dev/null; true'.format(w=where), timeout=60)
+        node.nfs_umount(where)
 
     def wait_for(self, predicate, timeout=60, interval=1.0, what='state'):
         deadline = time.monotonic() + timeout

@@ -3,7 +3,8 @@
     python -m tests.lab install     # check/apt-get install the packages
     python -m tests.lab up [-s 2] [-c 1] [--mem 512]
     python -m tests.lab smoke [--keep-logs]
-    python -m tests.lab demo        # the Arca flow end to end
+    python -m tests.lab demo        # the Arca flow through both drivers
+    python -m tests.lab demo --via cinder|manila|node  # one flow
     python -m tests.lab cleanup     # remove namespaces of crashed labs
 """
 
@@ -175,6 +176,27 @@ def cmd_smoke(args):
     return 0
 
 
+def cmd_demo(args):
+    """One flow here; several each in its own process.
+
+    Cinder and Manila cannot share one process.
+    """
+    flows = args.via or list(demo.DEFAULT_FLOWS)
+    if len(flows) == 1:
+        return demo.run(flows[0], args)
+    failed = []
+    for flow in flows:
+        argv = [sys.executable, '-m', 'tests.lab', 'demo', '--via', flow,
+                '--mem', str(args.mem)] + (['--keep-logs'] if
+                                           args.keep_logs else [])
+        if subprocess.call(argv, cwd=ROOT) != 0:
+            failed.append(flow)
+        print()
+    print('demo: %s' % ('FAILED: %s' % ', '.join(failed) if failed else
+                        'PASS (%s)' % ', '.join(flows)))
+    return 1 if failed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.lab')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -188,6 +210,10 @@ def main(argv=None):
                     help='leave the disks blank (no VG arca / pool)')
     smoke = sub.add_parser('smoke', help='boot s1 s2 c1, check, tear down')
     demo_cmd = sub.add_parser('demo', help='the Arca flow end to end')
+    demo_cmd.add_argument(
+        '--via', action='append', choices=demo.FLOWS,
+        help='run the flow through the Cinder driver, the Manila driver '
+        'or the node library alone (repeatable; default: cinder, manila)')
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
     for p in (up, smoke, demo_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')
@@ -203,7 +229,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         parser.error('the lab needs root')
     return {'up': cmd_up, 'smoke': cmd_smoke,
-            'demo': demo.run}[args.command](args)
+            'demo': cmd_demo}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,19 @@
 """The lab demo: the Arca flow end to end on real kernels.
 
-A storage node and a client node boot in User-Mode Linux; the node
-library, driven over SSH through rootwrap exactly as the drivers drive a
-remote storage node, builds a project's SVM on a tenant VLAN and a volume;
-the client mounts it over NFS v4.2, and a snapshot and a clone follow.
+Three flows, each in its own lab of User-Mode Linux nodes:
+
+* ``cinder`` (demo_cinder.py): the Cinder volume driver, configured from a
+  cinder.conf section, serves two projects' volumes;
+* ``manila`` (demo_manila.py): the Manila share driver, configured from a
+  manila.conf section, serves a project's shares with access rules;
+* ``node``: the node library alone (an SVM on a tenant VLAN, a volume, a
+  snapshot and a clone), as the drivers drive it.
+
+Every storage-node command runs over SSH through rootwrap with the
+shipped filters, exactly as on a remote storage node.
 """
 
+import logging
 import tempfile
 import time
 
@@ -23,15 +31,42 @@ VLAN = 100
 SVM_CIDR = '10.100.0.10/24'
 CLIENT_CIDR = '10.100.0.21/24'
 VOLUME_GIB = 20
+FLOWS = ('cinder', 'manila', 'node')
+DEFAULT_FLOWS = ('cinder', 'manila')
+
+
+class DemoFailed(harness.LabError):
+    pass
+
+
+class _Held(logging.Handler):
+    """Keeps the drivers' log records to print them after their step."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
 
 
 class Demo(object):
+    """Boots the lab, runs :meth:`flow` step by step, tears down."""
+
+    TITLE = 'the node library'
+    # (name, role, disk GiB) of the lab's nodes
+    NODES = (('s1', 'storage', 32), ('c1', 'client', 0))
+    # client node: (VLAN, address/prefix on it)
+    CLIENT_VLANS = {}
 
     def __init__(self, mem=512, keep_logs=False):
         self.mem = mem
         self.keep_logs = keep_logs
         self.started = time.monotonic()
         self.step_no = 0
+        self.workdir = tempfile.mkdtemp(prefix='arca-demo-')
+        self.log = _Held()
+        logging.getLogger().addHandler(self.log)
 
     def step(self, text, func, *args, **kwargs):
         self.step_no += 1
@@ -39,25 +74,57 @@ class Demo(object):
         began = time.monotonic()
         result = func(*args, **kwargs)
         print('%7.2fs' % (time.monotonic() - began), flush=True)
+        for record in self.log.records:
+            self.note('log %s: %s' % (record.levelname.lower(),
+                                      record.getMessage()))
+        del self.log.records[:]
         return result
 
     def note(self, text):
-        print('      %s' % text, flush=True)
+        for line in str(text).splitlines():
+            print('      %s' % line, flush=True)
+
+    def check(self, ok, what):
+        """A claim of the demo: printed, and the demo fails if false."""
+        self.note('%s %s' % ('ok:' if ok else 'FAILED:', what))
+        if not ok:
+            raise DemoFailed(what)
+
+    def check_soon(self, read, want, what, timeout=90, interval=2.0):
+        """:meth:`check` that ``read()`` becomes ``want`` within a while.
+
+        NFS clients cache attributes (sizes) for up to a minute.
+        """
+        deadline = time.monotonic() + timeout
+        seen = read()
+        while seen != want and time.monotonic() < deadline:
+            time.sleep(interval)
+            seen = read()
+        self.check(seen == want, '%s (%s)' % (what, seen))
 
     def run(self):
         lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-demo-locks-'))
         harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec('s1', 'storage', disk_gib=32),
-                 harness.NodeSpec('c1', 'client')]
-        print('Arca lab demo: a storage node and a client node in '
-              'User-Mode Linux\n')
+        specs = [harness.NodeSpec(name, role, disk_gib=disk or 8)
+                 for name, role, disk in self.NODES]
+        print('Arca lab demo through %s: %s in User-Mode Linux\n' % (
+            self.TITLE, ', '.join('%s (%s)' % (name, role)
+                                  for name, role, _d in self.NODES)))
         with harness.Lab(specs, mem=self.mem,
                          keep_logs=self.keep_logs) as lab:
             self.note('lab booted in %.1fs' % lab.timings['up'])
+            for name, (vlan, cidr) in self.CLIENT_VLANS.items():
+                lab.node(name).add_vlan(vlan, cidr)
             self.flow(lab)
-        print('\ndemo: PASS in %.1fs (lab torn down)' %
-              (time.monotonic() - self.started))
+        print('\ndemo through %s: PASS in %.1fs (lab torn down)' %
+              (self.TITLE, time.monotonic() - self.started))
         return 0
+
+    def flow(self, lab):
+        raise NotImplementedError()
+
+
+class NodeDemo(Demo):
 
     def flow(self, lab):
         s1, c1 = lab.node('s1'), lab.node('c1')
@@ -135,10 +202,10 @@ class Demo(object):
                                      'snapshot time' if cloned == digest
                                      else 'DIFFERENT'))
         if cloned != digest:
-            raise harness.LabError('clone does not hold the snapshot data')
+            raise DemoFailed('clone does not hold the snapshot data')
         current = c1.run('sha256sum', '/mnt/vol/data').stdout.split()[0]
         if current == digest:
-            raise harness.LabError('volume was not overwritten')
+            raise DemoFailed('volume was not overwritten')
         self.note('the volume itself has moved on (sha256 %s...)' %
                   current[:16])
 
@@ -158,5 +225,14 @@ class Demo(object):
                   (cap['lv_count'], cap['data_percent']))
 
 
-def run(args):
-    return Demo(mem=args.mem, keep_logs=args.keep_logs).run()
+def run(flow, args):
+    """Run one flow: node, cinder or manila (imports only its service)."""
+    if flow == 'cinder':
+        from tests.lab import demo_cinder
+        demo_class = demo_cinder.CinderDemo
+    elif flow == 'manila':
+        from tests.lab import demo_manila
+        demo_class = demo_manila.ManilaDemo
+    else:
+        demo_class = NodeDemo
+    return demo_class(mem=args.mem, keep_logs=args.keep_logs).run()

@@ -311,6 +311,51 @@ class Node(object):
             *argv, check_exit_code=(0,) if check else False,
             process_input=input, timeout=timeout)
 
+    def sh(self, script, check=True, timeout=120):
+        """Run a shell script in the guest as plain root.
+
+        For the lab's own checks; never the node library's way.
+        """
+        return self.run('sh', '-c', script, check=check, timeout=timeout)
+
+    def sha256(self, path):
+        return self.sh('sha256sum %s' % path).stdout.split()[0]
+
+    def write_random(self, path, mib):
+        """Write ``mib`` MiB of random data to ``path``; its sha256."""
+        self.sh('dd if=/dev/urandom of=%s bs=1M count=%d conv=fsync '
+                'status=none' % (path, mib))
+        return self.sha256(path)
+
+    def can_connect(self, address, port=2049, timeout=3):
+        """TCP connect from the guest: True if something accepted."""
+        family = 'AF_INET6' if ':' in address else 'AF_INET'
+        script = ('import socket\n'
+                  's=socket.socket(socket.%s)\n'
+                  's.settimeout(%d)\n'
+                  'try:\n'
+                  '    s.connect((%r,%d)); print("open")\n'
+                  'except OSError as e:\n'
+                  '    print("closed", e)\n'
+                  % (family, timeout, address, port))
+        out = self.run('/usr/bin/python3', '-c', script,
+                       timeout=timeout + 30).stdout
+        return out.startswith('open')
+
+    def nfs_mount(self, export, where, check=True):
+        """Mount ``export`` (``host:/path``) over NFS v4.2 as os-brick does.
+
+        Soft, so that a closed export fails instead of hanging.
+        """
+        script = ('mkdir -p {w} && timeout 60 mount -t nfs4 -o '
+                  'vers=4.2,proto=tcp,soft,timeo=50,retrans=2 '
+                  '{e} {w}'.format(w=where, e=export))
+        return self.sh(script, check=check, timeout=90)
+
+    def nfs_umount(self, where):
+        self.sh('umount -f {w} 2>/dev/null; umount -l {w} 2>/dev/null; '
+                'true'.format(w=where), timeout=60)
+
     def stop(self, timeout=30):
         """Power the guest off cleanly, killing it after ``timeout``.
 
