@@ -130,11 +130,8 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
         # (plain root over SSH by default).
         # ARCA_LAB_ROOTWRAP=1: through oslo.rootwrap and the project's
         # filters, as a remote storage node runs them (~0.8 s a command).
-        executor = (self.s1.node_executor
-                    if os.environ.get('ARCA_LAB_ROOTWRAP') == '1'
-                    else self.s1.executor)
         patcher = mock.patch.object(connection, 'make_executor',
-                                    return_value=executor)
+                                    return_value=self.s1_executor())
         self.make_executor = patcher.start()
         self.addCleanup(patcher.stop)
         self.mounts = []
@@ -295,6 +292,12 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
                     pass
 
     # ---------------------------------------------------------- clients
+
+    def s1_executor(self):
+        """The storage node's executor as of now (a reboot replaces it)."""
+        if os.environ.get('ARCA_LAB_ROOTWRAP') == '1':
+            return self.s1.node_executor
+        return self.s1.executor
 
     @staticmethod
     def _mountpoint(export):
@@ -461,7 +464,7 @@ class VolumeLifecycleTestCase(ArcaCinderTestCase):
 
 class ProjectsTestCase(ArcaCinderTestCase):
 
-    def test_two_projects_two_svms_and_restart(self):
+    def test_two_projects_two_svms_and_node_reboot(self):
         project_a, project_b = uuid.uuid4().hex, uuid.uuid4().hex
         self.api.update_project(project_a)
         vol_a = self.create_volume(1)
@@ -481,7 +484,7 @@ class ProjectsTestCase(ArcaCinderTestCase):
         image_a, _r = self.mount(self.c1, info_a)
         data_a = self.write_regions(self.c1, image_a)
         image_b, _r = self.mount(self.c3, info_b)
-        self.write_regions(self.c3, image_b)
+        data_b = self.write_regions(self.c3, image_b)
 
         # Project A's clients cannot reach B's SVM (other VLAN), nor the
         # other way round; a client of A's VLAN not attached is refused.
@@ -494,15 +497,20 @@ class ProjectsTestCase(ArcaCinderTestCase):
             SVM_A_ADDR, vol_b['id']))}
         self.assert_refused(self.c1, foreign)
 
-        # Restart: Ganesha of A's SVM dies; the volume service restarts
-        # (init_host -> ensure_export of in-use volumes) and brings it
-        # back with its exports and clients.
+        # The storage node reboots under the attached volumes (no
+        # namespace, Ganesha or mount survives; the LVs and the node's
+        # records do), then the volume service restarts: init_host ->
+        # ensure_export of the in-use volumes rebuilds both SVMs with
+        # their exports and clients.
         self.umount(self.c1, image_a)
-        pid = self.s1.run('cat', ganesha.pid_path(svm_a)).stdout.strip()
-        self.s1.run('kill', '-9', pid)
-        self.wait_for(lambda: not self.s1.run(
-            'test', '-d', '/proc/' + pid, check=False).exit_code == 0,
-            timeout=30, what='Ganesha to die')
+        self.umount(self.c3, image_b)
+        started = time.monotonic()
+        self.s1.stop()
+        self.s1.start()
+        reboot = time.monotonic() - started
+        self.assertNotIn('cinder_', self.sh(self.s1, 'ip netns list').stdout)
+        self.assertFalse(self.can_connect(self.c1, SVM_A_ADDR))
+        self.make_executor.return_value = self.s1_executor()
         host = self.volume.host
         self.volume.stop()
         started = time.monotonic()
@@ -511,13 +519,18 @@ class ProjectsTestCase(ArcaCinderTestCase):
         self.api.update_project(project_a)
         self.assertEqual('in-use', self.api.get_volume(vol_a['id'])[
             'status'])
-        new_pid = self.s1.run('cat', ganesha.pid_path(svm_a)).stdout.strip()
-        self.assertNotEqual(pid, new_pid)
+        self.assertEqual({svm_a, svm_b}, self.svm_records())
         started = time.monotonic()
         image_a, _r = self.mount(self.c1, info_a)
         self.assertEqual(data_a, self.read_regions(self.c1, image_a))
-        print('volume service restart %.1fs, first read after it %.1fs'
-              % (restart, time.monotonic() - started))
+        image_b, _r = self.mount(self.c3, info_b)
+        self.assertEqual(data_b, self.read_regions(self.c3, image_b))
+        # Still isolated and still closed to hosts not attached.
+        self.assertFalse(self.can_connect(self.c3, SVM_A_ADDR))
+        self.assert_refused(self.c2, info_a)
+        print('node reboot %.1fs, volume service restart %.1fs, first read '
+              'after it %.1fs' % (reboot, restart,
+                                  time.monotonic() - started))
 
         self.umount(self.c1, image_a)
         self.umount(self.c3, image_b)
