@@ -84,7 +84,7 @@ mount --bind /usr/lib/uml/modules /lib/modules
 [ -e "/lib/modules/$(uname -r)/modules.dep" ] || depmod -a
 MISSING=
 for m in dm-mod dm-thin-pool dm-snapshot xfs nfsv4 8021q drbd veth macvlan \
-         loop; do
+         loop ipv6; do
     modprobe $m 2>/dev/null || MISSING="$MISSING $m"
 done
 [ -z "$MISSING" ] || say "missing modules:$MISSING"

@@ -347,9 +347,10 @@ class Node(object):
 
         Soft, so that a closed export fails instead of hanging.
         """
+        proto = 'tcp6' if export.startswith('[') else 'tcp'
         script = ('mkdir -p {w} && timeout 60 mount -t nfs4 -o '
-                  'vers=4.2,proto=tcp,soft,timeo=50,retrans=2 '
-                  '{e} {w}'.format(w=where, e=export))
+                  'vers=4.2,proto={p},soft,timeo=50,retrans=2 '
+                  '{e} {w}'.format(w=where, p=proto, e=export))
         return self.sh(script, check=check, timeout=90)
 
     def nfs_umount(self, where):

@@ -153,3 +153,49 @@ class RuntimeExportChangesTestCase(SVMTestBase):
         self.assertEqual([e.pseudo for e in map(
             lambda i: self.ganesha.get_export(SVM_A, i),
             self.ganesha.export_ids(SVM_A))], ['/ft-r1'])
+
+
+class IPv6TestCase(SVMTestBase):
+    """A dual-stack SVM: NFS v4.2 over IPv6, rules by IPv6 address."""
+
+    SVM = 'ft_dual'
+    SVM_V6 = 'fd00:100::10'
+    C1_V6 = 'fd00:100::21'
+    C2_V6 = 'fd00:100::22'
+
+    def add_v6(self, client, address):
+        self.sh(client, 'ip -6 addr replace %s/64 dev eth0.100 nodad'
+                % address)
+        self.addCleanup(self.sh, client, 'ip -6 addr del %s/64 dev '
+                        'eth0.100' % address, False)
+
+    def test_dual_stack_svm_serves_ipv6_clients(self):
+        self.add_v6(self.c1, self.C1_V6)
+        self.add_v6(self.c2, self.C2_V6)
+        self.make_volume('ft-v6')
+        network = svm.make_network(
+            'vlan', [base.TENANT_A['svm'], self.SVM_V6 + '/64'],
+            [base.TENANT_A['gateway']], parent='eth0',
+            vlan=base.TENANT_A['vlan'])
+        self.addCleanup(self.svms.delete, self.SVM)
+        self.svms.create(self.SVM, network)
+        # Only c1's IPv6 address is a client; c2 is rw by its IPv4 one.
+        self.publish(self.SVM, 'ft-v6', [(self.C1_V6, 'rw'), (C2, 'rw')])
+        v6_host = '[%s]' % self.SVM_V6
+
+        self.mount_on(self.c1, v6_host, 'ft-v6')
+        mounts = self.sh(self.c1, 'grep " /mnt/ft-v6 " /proc/mounts').stdout
+        self.assertIn('vers=4.2', mounts)
+        self.assertIn('proto=tcp6', mounts)
+        self.assertIn('addr=' + self.SVM_V6, mounts)
+        digest = self.write_random(self.c1, '/mnt/ft-v6/data', 4)
+        self.assertEqual(digest, self.sha256(
+            self.s1, export.mountpoint('ft-v6') + '/data'))
+        self.nfs_umount(self.c1, '/mnt/ft-v6')
+
+        # A rule is per address: c1 over IPv4 is not listed, c2 over IPv6
+        # is not either; c2 over IPv4 is.
+        self.assert_mount_refused(self.c1, ADDR_A, 'ft-v6')
+        self.assert_mount_refused(self.c2, v6_host, 'ft-v6')
+        self.mount_on(self.c2, ADDR_A, 'ft-v6')
+        self.assertEqual(digest, self.sha256(self.c2, '/mnt/ft-v6/data'))
