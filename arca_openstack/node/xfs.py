@@ -4,7 +4,8 @@ Devices are ``/dev/VG/LV`` or ``/dev/drbdN``; mountpoints lie under
 :data:`MOUNT_BASE`. Everything that acts on a mountpoint first checks
 that a filesystem is mounted exactly there: an unmounted mountpoint is a
 directory of the node's root filesystem, and freezing, growing, quota
-setting or measuring it would act on that root filesystem instead.
+setting or measuring it would act on that root filesystem instead. (umount
+needs no such check: it refuses a path that is not a mountpoint.)
 
 Callers serialise operations on one filesystem with the lock of its LV.
 """
@@ -37,6 +38,8 @@ _NOT_VGS = frozenset(['mapper', 'disk', 'block', 'char', 'bus', 'cpu', 'fd',
                       'hugepages', 'mqueue'])
 _COMPONENT = re.compile(r'^[A-Za-z0-9_]')
 _FINDMNT = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint')
+# umount's word for a path with nothing mounted (util-linux 2.23 to 2.39).
+_NOT_MOUNTED = ('not mounted', 'no mount point', 'not found')
 
 
 def _device(value):
@@ -125,12 +128,21 @@ class XFS(object):
         """Make an XFS filesystem on an empty device; never reformats.
 
         An XFS filesystem already there is kept; any other signature
-        raises :class:`Conflict`. No ``-f``, so mkfs.xfs itself also
-        refuses to overwrite, and ``-K`` skips discarding (a new thin LV
-        holds no blocks). Default geometry, which fits every size from
-        1 GiB up.
+        raises :class:`Conflict`. No ``-f``, so mkfs.xfs itself refuses to
+        overwrite any signature it finds (it probes with libblkid, as
+        blkid does): it runs first, and only a refusal is looked into.
+        ``-K`` skips discarding (a new thin LV holds no blocks). Default
+        geometry, which fits every size from 1 GiB up.
         """
         device = _device(device)
+        try:
+            self.executor.execute('mkfs.xfs', '-q', '-K', device)
+            return
+        except exception.CommandFailed as err:
+            if 'No such file' in (err.stderr or ''):
+                raise exception.NotFound(what='device', name=device) from err
+            refused = err
+        # Something is there (or mounted): only XFS is what we would make.
         probe = ('blkid', '-p', '-o', 'value', '-s', 'TYPE', device)
         result = self.executor.execute(*probe, check_exit_code=False)
         if result.exit_code == 0:
@@ -147,15 +159,10 @@ class XFS(object):
                                      'signatures')
         if result.exit_code != 2:
             raise self._fail(probe, result)
-        try:
-            self.executor.execute('mkfs.xfs', '-q', '-K', device)
-        except exception.CommandFailed as err:
-            if 'No such file' in (err.stderr or ''):
-                raise exception.NotFound(what='device', name=device) from err
-            if 'existing filesystem' in (err.stderr or ''):
-                raise exception.Conflict(what='device', name=device,
-                                         reason=err.stderr.strip()) from err
-            raise
+        if 'existing filesystem' in (refused.stderr or ''):
+            raise exception.Conflict(what='device', name=device,
+                                     reason=refused.stderr.strip())
+        raise refused
 
     def regenerate_uuid(self, device):
         """Give the filesystem on ``device`` a new UUID and return it.
@@ -169,15 +176,42 @@ class XFS(object):
         """
         device = _device(device)
         result = self._xfs_admin_generate(device)
-        text = _text(result)
-        if 'needs to be replayed' in text:
-            LOG.info('Replaying the dirty log of %s before changing its '
-                     'UUID.', device)
-            mountpoint = _uuid_mountpoint(device)
-            self.mount(device, mountpoint, ('nouuid',))
-            self.unmount(mountpoint)
+        if 'needs to be replayed' in _text(result):
+            self._replay_log(device, _uuid_mountpoint(device))
             result = self._xfs_admin_generate(device)
-            text = _text(result)
+        return self._new_uuid(device, result)
+
+    def mount_copy(self, device, mountpoint, options=()):
+        """Mount a copy of a mounted XFS (a thin snapshot) with its own UUID.
+
+        Such a copy has its origin's UUID and a dirty log, which xfs_admin
+        refuses: it is mounted at ``mountpoint`` once with ``nouuid``,
+        which replays the log, unmounted, given a new UUID (see
+        :meth:`regenerate_uuid`) and mounted there for good. So nothing
+        may serve ``mountpoint`` yet; a copy already mounted there (by an
+        earlier attempt) goes the same way.
+
+        :returns: the new UUID.
+        """
+        device = _device(device)
+        mountpoint = _mountpoint(mountpoint)
+        options = _options(options)
+        self._replay_log(device, mountpoint)
+        uuid = self._new_uuid(device, self._xfs_admin_generate(device))
+        # Made and emptied just now (under the caller's LV lock).
+        self._mount(device, mountpoint, options)
+        return uuid
+
+    def _replay_log(self, device, mountpoint):
+        """Mount ``device`` once with nouuid, which replays its log."""
+        LOG.info('Replaying the log of %s before changing its UUID.',
+                 device)
+        self.mount(device, mountpoint, ('nouuid',))
+        self._umount(mountpoint)
+
+    def _new_uuid(self, device, result):
+        """The UUID xfs_admin -U generate reported, or the error."""
+        text = _text(result)
         match = re.search(r'new UUID = ([0-9a-fA-F-]{36})', text)
         if result.exit_code == 0 and match:
             return match.group(1).lower()
@@ -238,6 +272,9 @@ class XFS(object):
             raise exception.Conflict(what='mountpoint', name=mountpoint,
                                      reason='%s is mounted there' % source)
         files.makedirs(self.executor, mountpoint)
+        self._mount(device, mountpoint, options)
+
+    def _mount(self, device, mountpoint, options):
         cmd = ['mount', '-t', 'xfs']
         if options:
             cmd += ['-o', ','.join(options)]
@@ -250,10 +287,14 @@ class XFS(object):
             raise
 
     def unmount(self, mountpoint):
-        """Unmount; nothing mounted there is not an error."""
-        mountpoint = _mountpoint(mountpoint)
-        if self._source(mountpoint) is None:
-            return
+        """Unmount; nothing mounted there is not an error.
+
+        umount itself tells (and unmounts whatever is mounted exactly
+        there), so no look first.
+        """
+        self._umount(_mountpoint(mountpoint))
+
+    def _umount(self, mountpoint):
         try:
             self.executor.execute('umount', mountpoint)
         except exception.CommandFailed as err:
@@ -261,16 +302,21 @@ class XFS(object):
             if 'busy' in text:
                 raise exception.InUse(what='filesystem', name=mountpoint,
                                       reason=err.stderr.strip()) from err
-            if 'not mounted' in text:
+            if any(s in text for s in _NOT_MOUNTED):
                 return
             raise
 
     # -- online changes --
 
-    def grow(self, mountpoint):
-        """Grow the filesystem to fill its (already extended) device."""
+    def grow(self, mountpoint, mounted=False):
+        """Grow the filesystem to fill its (already extended) device.
+
+        :param mounted: the caller mounted it there in this same operation
+            (under the LV's lock), so it is not looked up again.
+        """
         mountpoint = _mountpoint(mountpoint)
-        self._require_mounted(mountpoint)
+        if not mounted:
+            self._require_mounted(mountpoint)
         self.executor.execute('xfs_growfs', '-d', mountpoint)
 
     def freeze(self, mountpoint):

@@ -102,52 +102,72 @@ class XFSTestCase(base.TestCase):
 
     # -- mkfs --
 
+    MKFS = ('mkfs.xfs', '-q', '-K', DEV)
+    EXISTING = ('mkfs.xfs: /dev/arca/vol-1 appears to contain an existing '
+                'filesystem (%s).\nmkfs.xfs: Use the -f option to force '
+                'overwrite.\n')
+
+    def refused(self, fstype='xfs'):
+        self.executor.on('mkfs.xfs', exit_code=1,
+                         stderr=self.EXISTING % fstype)
+
     def test_mkfs(self):
-        self.executor.on(*BLKID, exit_code=2)
         self.xfs.mkfs(DEV)
-        self.assertCommands(BLKID + (DEV,), ('mkfs.xfs', '-q', '-K', DEV))
+        # mkfs.xfs (no -f) refuses any signature itself: no look first.
+        self.assertCommands(self.MKFS)
 
     def test_mkfs_drbd(self):
-        self.executor.on(*BLKID, exit_code=2)
         self.xfs.mkfs('/dev/drbd7')
-        self.assertCommands(BLKID + ('/dev/drbd7',),
-                            ('mkfs.xfs', '-q', '-K', '/dev/drbd7'))
+        self.assertCommands(('mkfs.xfs', '-q', '-K', '/dev/drbd7'))
 
     def test_mkfs_already_xfs(self):
+        self.refused()
         self.executor.on(*BLKID, stdout='xfs\n')
         self.xfs.mkfs(DEV)
-        self.assertCommands(BLKID + (DEV,))
+        self.assertCommands(self.MKFS, BLKID + (DEV,))
+
+    def test_mkfs_already_xfs_mounted(self):
+        self.executor.on('mkfs.xfs', exit_code=1, stderr=(
+            'mkfs.xfs: /dev/arca/vol-1 contains a mounted filesystem\n'))
+        self.executor.on(*BLKID, stdout='xfs\n')
+        self.xfs.mkfs(DEV)
+        self.assertCommands(self.MKFS, BLKID + (DEV,))
 
     @ddt.data('ext4\n', 'LVM2_member\n', 'crypto_LUKS\n', '\n')
     def test_mkfs_other_signature(self, stdout):
+        self.refused(stdout.strip())
         self.executor.on(*BLKID, stdout=stdout)
         self.assertRaises(exception.Conflict, self.xfs.mkfs, DEV)
-        self.assertCommands(BLKID + (DEV,))
+        self.assertCommands(self.MKFS, BLKID + (DEV,))
 
     def test_mkfs_ambivalent(self):
+        self.refused('ext4')
         self.executor.on(*BLKID, exit_code=8)
         self.assertRaises(exception.Conflict, self.xfs.mkfs, DEV)
-        self.assertCommands(BLKID + (DEV,))
+        self.assertCommands(self.MKFS, BLKID + (DEV,))
 
     def test_mkfs_probe_error(self):
+        self.refused('ext4')
         self.executor.on(*BLKID, exit_code=4)
         self.assertRaises(exception.CommandFailed, self.xfs.mkfs, DEV)
-        self.assertCommands(BLKID + (DEV,))
+        self.assertCommands(self.MKFS, BLKID + (DEV,))
 
     def test_mkfs_device_missing(self):
-        self.executor.on(*BLKID, exit_code=2)
         self.executor.on('mkfs.xfs', exit_code=1, stderr=(
             'mkfs.xfs: cannot open /dev/arca/vol-1: No such file or '
             'directory\n'))
         self.assertRaises(exception.NotFound, self.xfs.mkfs, DEV)
+        self.assertCommands(self.MKFS)
 
-    def test_mkfs_refuses_overwrite(self):
+    def test_mkfs_refuses_what_blkid_does_not_see(self):
+        self.refused('ext4')
         self.executor.on(*BLKID, exit_code=2)
-        self.executor.on('mkfs.xfs', exit_code=1, stderr=(
-            'mkfs.xfs: /dev/arca/vol-1 appears to contain an existing '
-            'filesystem (ext4).\nmkfs.xfs: Use the -f option to force '
-            'overwrite.\n'))
         self.assertRaises(exception.Conflict, self.xfs.mkfs, DEV)
+
+    def test_mkfs_other_failure(self):
+        self.executor.on('mkfs.xfs', exit_code=1, stderr='mkfs.xfs: I/O\n')
+        self.executor.on(*BLKID, exit_code=2)
+        self.assertRaises(exception.CommandFailed, self.xfs.mkfs, DEV)
 
     # -- mount --
 
@@ -209,14 +229,21 @@ class XFSTestCase(base.TestCase):
     # -- unmount --
 
     def test_unmount(self):
-        self.mounted()
         self.xfs.unmount(MNT)
-        self.assertCommands(FINDMNT + (MNT,), ('umount', MNT))
+        # umount refuses a path that is no mountpoint: no look first.
+        self.assertCommands(('umount', MNT))
 
-    def test_unmount_not_mounted(self):
-        self.not_mounted()
+    @ddt.data('umount: /var/lib/arca/mnt/vol-1: not mounted.\n',
+              'umount: /var/lib/arca/mnt/vol-1: no mount point specified.\n',
+              'umount: /var/lib/arca/mnt/vol-1: not found\n')
+    def test_unmount_not_mounted(self, stderr):
+        self.executor.on('umount', exit_code=32, stderr=stderr)
         self.xfs.unmount(MNT)
-        self.assertCommands(FINDMNT + (MNT,))
+        self.assertCommands(('umount', MNT))
+
+    def test_unmount_fails(self):
+        self.executor.on('umount', exit_code=32, stderr='umount: odd\n')
+        self.assertRaises(exception.CommandFailed, self.xfs.unmount, MNT)
 
     def test_unmount_busy(self):
         self.mounted()
@@ -236,6 +263,10 @@ class XFSTestCase(base.TestCase):
         self.mounted()
         self.xfs.grow(MNT)
         self.assertCommands(FINDMNT + (MNT,), ('xfs_growfs', '-d', MNT))
+
+    def test_grow_just_mounted(self):
+        self.xfs.grow(MNT, mounted=True)
+        self.assertCommands(('xfs_growfs', '-d', MNT))
 
     @ddt.data('grow', 'freeze', 'usage')
     def test_needs_mounted(self, method):
@@ -320,15 +351,55 @@ class XFSTestCase(base.TestCase):
         self.executor.on('xfs_admin', stdout=NEW_UUID)
         self.executor.on('xfs_admin', stdout=DIRTY_LOG, times=1)
         self.not_mounted(tmp, times=1)
-        self.mounted(tmp, source='/dev/mapper/arca-vol--1', times=1)
-        self.not_mounted(tmp, times=1)
         self.assertEqual(UUID, self.xfs.regenerate_uuid(DEV))
         self.assertCommands(
             ('xfs_admin', '-U', 'generate', DEV),
             FINDMNT + (tmp,), ('mkdir', '-p', tmp),
             ('mount', '-t', 'xfs', '-o', 'nouuid', DEV, tmp),
-            FINDMNT + (tmp,), ('umount', tmp),
+            ('umount', tmp),
             ('xfs_admin', '-U', 'generate', DEV))
+
+    def test_mount_copy(self):
+        self.executor.on('xfs_admin', stdout=NEW_UUID)
+        self.not_mounted()
+        self.assertEqual(UUID, self.xfs.mount_copy(DEV, MNT, ['noatime']))
+        # The log is replayed where it is to live; after the new UUID the
+        # mountpoint is known to exist and to be empty.
+        self.assertCommands(
+            FINDMNT + (MNT,), ('mkdir', '-p', MNT),
+            ('mount', '-t', 'xfs', '-o', 'nouuid', DEV, MNT),
+            ('umount', MNT),
+            ('xfs_admin', '-U', 'generate', DEV),
+            ('mount', '-t', 'xfs', '-o', 'noatime', DEV, MNT))
+
+    def test_mount_copy_mounted_already(self):
+        # An earlier attempt's mount: unmounted, then as a new one.
+        self.executor.on('xfs_admin', stdout=NEW_UUID)
+        self.mounted()
+        self.xfs.mount_copy(DEV, MNT)
+        self.assertCommands(
+            FINDMNT + (MNT,), ('umount', MNT),
+            ('xfs_admin', '-U', 'generate', DEV),
+            ('mount', '-t', 'xfs', DEV, MNT))
+
+    def test_mount_copy_other_mounted_there(self):
+        self.mounted(source='/dev/mapper/arca-other')
+        self.assertRaises(exception.Conflict, self.xfs.mount_copy, DEV, MNT)
+        self.assertCommands(FINDMNT + (MNT,))
+
+    def test_mount_copy_still_dirty(self):
+        self.executor.on('xfs_admin', stdout=DIRTY_LOG)
+        self.not_mounted()
+        self.assertRaises(exception.CommandFailed, self.xfs.mount_copy, DEV,
+                          MNT)
+        self.assertEqual(('xfs_admin', '-U', 'generate', DEV),
+                         self.executor.commands[-1])
+
+    def test_mount_copy_bad_input(self):
+        for args in (('/dev/sda', MNT), (DEV, '/etc'), (DEV, MNT, ['rw'])):
+            self.assertRaises(exception.InvalidInput, self.xfs.mount_copy,
+                              *args)
+        self.assertEqual([], self.executor.commands)
 
     def test_regenerate_uuid_drbd_dirty_still(self):
         tmp = '/var/lib/arca/mnt/_uuid/drbd2'
