@@ -31,6 +31,8 @@ _FIELDS = ('lv_name', 'vg_name', 'lv_size', 'lv_attr', 'lv_tags', 'origin',
            'pool_lv', 'segtype', 'data_percent', 'metadata_percent')
 _LVS = ('lvs', '--reportformat', 'json', '--units', 'b', '--nosuffix',
         '-o', ','.join(_FIELDS))
+# lookup() reads at most this many LVs in one lvs (one selection term each).
+MAX_LOOKUP = 4
 _TAG_KEY = re.compile(r'^[a-z][a-z0-9_]{0,31}$')
 _SIZE = re.compile(r'^[0-9]{1,20}$')
 _PERCENT = re.compile(r'^[0-9]{1,3}(\.[0-9]{1,6})?$')
@@ -168,17 +170,17 @@ class ThinPool(object):
     def _lv(self, name):
         return '%s/%s' % (self.vg, name)
 
-    def _report(self, target):
+    def _report(self, target, options=()):
         """Rows for ``target`` (VG or VG/LV); None if the LV is missing."""
-        result = self.executor.execute(*(_LVS + (target,)),
-                                       check_exit_code=False)
+        cmd = _LVS + tuple(options) + (target,)
+        result = self.executor.execute(*cmd, check_exit_code=False)
         if result.exit_code != 0:
             err = result.stderr or ''
             if 'Volume group "%s" not found' % self.vg in err:
                 raise exception.NotFound(what='volume group', name=self.vg)
             if 'Failed to find logical volume' in err:
                 return None
-            raise exception.CommandFailed(_LVS + (target,), result.exit_code,
+            raise exception.CommandFailed(cmd, result.exit_code,
                                           result.stdout, result.stderr)
         return _parse_report(result.stdout)
 
@@ -232,6 +234,25 @@ class ThinPool(object):
             if row.get('lv_name') == name:
                 return _info(row)
         return None
+
+    def lookup(self, *names):
+        """``{name: info or None}`` of up to MAX_LOOKUP LVs, in one ``lvs``.
+
+        Like :meth:`get` for each name, but one command: a selection
+        (``-S lv_name="A"||lv_name="B"``) over the VG, which reports the
+        LVs that exist and nothing for the others.
+        """
+        names = list(dict.fromkeys(validate.lv_name(n) for n in names))
+        if not names or len(names) > MAX_LOOKUP:
+            raise exception.InvalidInput(
+                what='LV names', value=names,
+                reason='look up 1 to %d LVs at a time' % MAX_LOOKUP)
+        selection = '||'.join('lv_name="%s"' % n for n in names)
+        found = {name: None for name in names}
+        for row in self._report(self.vg, ('-S', selection)) or []:
+            if row.get('lv_name') in found:
+                found[row['lv_name']] = _info(row)
+        return found
 
     def list(self, tags=()):
         """Thin LVs of this pool carrying every tag in ``tags``, by name."""
@@ -294,17 +315,31 @@ class ThinPool(object):
             raise
 
     def _add_missing(self, info, tags):
+        """Add the tags ``info`` lacks; returns info with all of them."""
         for tag in tags:
             if tag not in info['tags']:
                 self._run(info['name'], 'lvchange', '--addtag', tag,
                           self._lv(info['name']))
+        return dict(info, tags=info['tags'] + [t for t in tags
+                                               if t not in info['tags']])
 
     def _ensure_active(self, info):
+        """Activate the LV if needed; returns info, now active."""
         if not info['active']:
             # -K: also activate LVs flagged "skip activation", which a
             # thin snapshot made without -kn would be.
             self._run(info['name'], 'lvchange', '-ay', '-K',
                       self._lv(info['name']))
+        return dict(info, active=True)
+
+    def _made(self, name, size_bytes, tags, origin=None):
+        """The info of a thin LV lvcreate has just made (active)."""
+        info = {'name': name, 'vg': self.vg, 'size_bytes': size_bytes,
+                'tags': list(tags), 'origin': origin, 'pool': self.pool,
+                'segtype': 'thin', 'active': True, 'data_percent': None,
+                'metadata_percent': None}
+        info['path'] = '/dev/%s/%s' % (self.vg, name)
+        return info
 
     @staticmethod
     def _tag_args(tags):
@@ -320,38 +355,54 @@ class ThinPool(object):
 
         If it exists already with that size, only missing tags are added;
         with another size, or as a snapshot, :class:`Conflict` is raised.
+        lvcreate comes first (it refuses a name in use), so a new LV costs
+        one command.
+
+        :returns: the LV's info (see :meth:`get`).
         """
         name = validate.lv_name(name)
         size = validate.size_gib(size_gib)
         tags = _tags(tags)
         with self._locked(name):
-            info = self.get(name)
-            if info is not None:
-                self._check_own(info)
-                if info['origin']:
-                    raise exception.Conflict(
-                        what='logical volume', name=self._lv(name),
-                        reason='exists as a snapshot of %s' % info['origin'])
-                if info['size_bytes'] != size * GiB:
-                    raise exception.Conflict(
-                        what='logical volume', name=self._lv(name),
-                        reason='exists with size %d bytes, not %d GiB' % (
-                            info['size_bytes'], size))
-                self._add_missing(info, tags)
-                return
-            self._run(name, 'lvcreate', '-T', self._lv(self.pool),
-                      '-V', '%dg' % size, '-n', name,
-                      *self._tag_args(tags))
+            try:
+                self._run(name, 'lvcreate', '-T', self._lv(self.pool),
+                          '-V', '%dg' % size, '-n', name,
+                          *self._tag_args(tags))
+            except exception.Conflict:
+                info = self.get(name)
+                if info is None:
+                    raise
+                return self._add_missing(self._as_created(info, size), tags)
+            return self._made(name, size * GiB, tags)
+
+    def _as_created(self, info, size):
+        """An existing LV is what create() makes, or Conflict."""
+        self._check_own(info)
+        if info['origin']:
+            raise exception.Conflict(
+                what='logical volume', name=self._lv(info['name']),
+                reason='exists as a snapshot of %s' % info['origin'])
+        if info['size_bytes'] != size * GiB:
+            raise exception.Conflict(
+                what='logical volume', name=self._lv(info['name']),
+                reason='exists with size %d bytes, not %d GiB' % (
+                    info['size_bytes'], size))
+        return info
+
+    def _grow(self, info, size):
+        """lvextend the LV of ``info`` to ``size`` GiB unless it is larger."""
+        if info['size_bytes'] >= size * GiB:
+            return info
+        self._run(info['name'], 'lvextend', '-L', '%dg' % size,
+                  self._lv(info['name']))
+        return dict(info, size_bytes=size * GiB)
 
     def extend(self, name, size_gib):
         """Grow the LV to ``size_gib``; never shrinks (no-op if larger)."""
         name = validate.lv_name(name)
         size = validate.size_gib(size_gib)
         with self._locked(name):
-            info = self._require(name)
-            if info['size_bytes'] >= size * GiB:
-                return
-            self._run(name, 'lvextend', '-L', '%dg' % size, self._lv(name))
+            self._grow(self._require(name), size)
 
     def reduce(self, name, size_gib):
         """Shrink the LV to ``size_gib`` (no-op if already that small).
@@ -370,20 +421,28 @@ class ThinPool(object):
             self._run(name, 'lvreduce', '-f', '-L', '%dg' % size,
                       self._lv(name))
 
-    def remove(self, name):
-        """Remove the LV; a missing LV is not an error."""
+    def remove(self, name, info=None):
+        """Remove the LV; a missing LV is not an error.
+
+        :param info: the LV as :meth:`get` gave it earlier in the caller's
+            operation, which saves looking it up again.
+        """
         name = validate.lv_name(name)
+        if info is not None and info.get('name') != name:
+            raise exception.InvalidInput(what='LV info', value=info,
+                                         reason='is not that of %s' % name)
         with self._locked(name):
-            info = self.get(name)
             if info is None:
-                return
+                info = self.get(name)
+                if info is None:
+                    return
             self._check_own(info)
             try:
                 self._run(name, 'lvremove', '-f', self._lv(name))
             except exception.NotFound:
                 pass
 
-    def snapshot(self, origin, name, tags=()):
+    def snapshot(self, origin, name, tags=(), inherit=()):
         """Create ``name`` as an active, writable thin snapshot of ``origin``.
 
         The snapshot is consistent even while ``origin`` is mounted and in
@@ -393,36 +452,81 @@ class ThinPool(object):
         ``origin`` may itself be a snapshot. If ``name`` already exists as a
         snapshot of ``origin``, only missing tags are added and it is
         activated; if it exists otherwise, :class:`Conflict` is raised.
+
+        :param inherit: tag fields (``make_tags`` keys) whose value the
+            snapshot takes from the origin's tags, such as ``('svm',)``.
+        :returns: the snapshot's info (see :meth:`get`).
         """
+        origin, name, tags, inherit = self._snapshot_args(origin, name,
+                                                          tags, inherit)
+        with self._locked(origin, name):
+            return self._snapshot(origin, name, tags, inherit)
+
+    def clone(self, origin, name, size_gib, tags=(), inherit=()):
+        """:meth:`snapshot`, then grown to at least ``size_gib`` GiB.
+
+        One lock and one look-up for both steps; a repeated call finds the
+        snapshot made and finishes the growth.
+
+        :returns: the clone's info (see :meth:`get`).
+        """
+        origin, name, tags, inherit = self._snapshot_args(origin, name,
+                                                          tags, inherit)
+        size = validate.size_gib(size_gib)
+        with self._locked(origin, name):
+            return self._grow(self._snapshot(origin, name, tags, inherit),
+                              size)
+
+    def _snapshot_args(self, origin, name, tags, inherit):
         origin = validate.lv_name(origin, what='origin name')
         name = validate.lv_name(name)
         tags = _tags(tags)
         if origin == name:
             raise exception.InvalidInput(what='snapshot name', value=name,
                                          reason='equals its origin')
-        with self._locked(origin, name):
-            info = self.get(name)
-            if info is not None:
-                self._check_own(info)
-                if info['origin'] != origin:
-                    raise exception.Conflict(
-                        what='logical volume', name=self._lv(name),
-                        reason='exists, but not as a snapshot of %s'
-                        % origin)
-                self._add_missing(info, tags)
-                self._ensure_active(info)
-                return
-            self._require(origin)
-            # -kn: no "skip activation" flag, so the snapshot activates
-            # like any LV (at creation and at boot).
-            self._run(name, 'lvcreate', '-s', '-kn', '-n', name,
-                      self._lv(origin), *self._tag_args(tags))
-            info = self.get(name)
-            if info is None:
-                raise exception.NotFound(
-                    'Snapshot %s missing right after lvcreate' %
-                    self._lv(name))
-            self._ensure_active(info)
+        if isinstance(inherit, str):
+            inherit = (inherit,)
+        given = set(parse_tags(tags))
+        for key in inherit:
+            if not isinstance(key, str) or not _TAG_KEY.match(key) or (
+                    key in given):
+                raise exception.InvalidInput(
+                    what='inherited tag field', value=key,
+                    reason='must be a tag key not given in tags')
+        if len(tags) + len(inherit) > MAX_TAGS:
+            raise exception.InvalidInput(what='LVM tag list', value=tags,
+                                         reason='holds more than %d tags'
+                                         % MAX_TAGS)
+        return origin, name, tags, tuple(inherit)
+
+    @staticmethod
+    def _inherited(source, inherit):
+        if source is None:
+            return []
+        fields = parse_tags(source['tags'])
+        return make_tags(**{k: fields[k] for k in inherit if k in fields})
+
+    def _snapshot(self, origin, name, tags, inherit):
+        found = self.lookup(origin, name)
+        source, info = found[origin], found[name]
+        tags = tags + self._inherited(source, inherit)
+        if info is not None:
+            self._check_own(info)
+            if info['origin'] != origin:
+                raise exception.Conflict(
+                    what='logical volume', name=self._lv(name),
+                    reason='exists, but not as a snapshot of %s' % origin)
+            return self._ensure_active(self._add_missing(info, tags))
+        if source is None:
+            raise exception.NotFound(what='logical volume',
+                                     name=self._lv(origin))
+        self._check_own(source)
+        # -kn: no "skip activation" flag, so the snapshot activates like
+        # any LV (at creation and at boot); lvcreate fails rather than
+        # leave a new thin LV it could not activate.
+        self._run(name, 'lvcreate', '-s', '-kn', '-n', name,
+                  self._lv(origin), *self._tag_args(tags))
+        return self._made(name, source['size_bytes'], tags, origin)
 
     def rename(self, old, new):
         """Rename ``old`` to ``new``; done already if only ``new`` exists."""
@@ -432,8 +536,8 @@ class ThinPool(object):
             raise exception.InvalidInput(what='new name', value=new,
                                          reason='equals the old name')
         with self._locked(old, new):
-            src = self.get(old)
-            dst = self.get(new)
+            found = self.lookup(old, new)
+            src, dst = found[old], found[new]
             if src is None:
                 if dst is None:
                     raise exception.NotFound(what='logical volume',

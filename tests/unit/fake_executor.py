@@ -5,6 +5,9 @@ scripted responses, so a test can state the exact commands an operation
 issues and feed it real outputs captured from lab nodes.
 """
 
+import json
+import re
+
 from arca_openstack import exception
 from arca_openstack.node import executor
 
@@ -16,6 +19,9 @@ class FakeExecutor(executor.Executor):
         self.commands = []
         self.inputs = []
         self._rules = []
+        # Answer an lvs selection of LVs by name from the rules scripted
+        # for ``lvs ... VG/NAME`` of each (see _select).
+        self.lvs_by_name = False
 
     def on(self, *prefix, stdout='', stderr='', exit_code=0, times=None,
            timeout=False):
@@ -31,6 +37,11 @@ class FakeExecutor(executor.Executor):
     def _run(self, cmd, process_input, timeout):
         self.commands.append(tuple(cmd))
         self.inputs.append(process_input)
+        return self._answer(cmd, timeout)
+
+    def _answer(self, cmd, timeout):
+        if self.lvs_by_name and self._selection(cmd):
+            return self._select(cmd, timeout)
         for rule in self._rules:
             if tuple(cmd[:len(rule['prefix'])]) != rule['prefix']:
                 continue
@@ -54,3 +65,24 @@ class FakeExecutor(executor.Executor):
             if cmd[:len(prefix)] == prefix:
                 return data
         raise AssertionError('no command %r was run' % (prefix,))
+
+    def _selection(self, cmd):
+        """``lvs ... -S SELECTION VG`` without a rule of its own."""
+        if cmd[0] != 'lvs' or '-S' not in cmd:
+            return False
+        return not any('-S' in rule['prefix'] and tuple(
+            cmd[:len(rule['prefix'])]) == rule['prefix']
+            for rule in self._rules)
+
+    def _select(self, cmd, timeout):
+        i = cmd.index('-S')
+        names = re.findall(r'lv_name="([^"]+)"', cmd[i + 1])
+        rows = []
+        for name in names:
+            single = list(cmd[:i]) + ['%s/%s' % (cmd[-1], name)]
+            result = self._answer(single, timeout)
+            if result.exit_code == 0:
+                for section in json.loads(result.stdout)['report']:
+                    rows += section.get('lv', [])
+        return executor.Result(0, json.dumps({'report': [{'lv': rows}]}),
+                               '')

@@ -1,10 +1,12 @@
 import itertools
+import re
 
 import ddt
 
 from arca_openstack import exception
 from arca_openstack.node import lvm
 from tests.unit import base
+from tests.unit import fake_node
 from tests.unit import rootwrap_check
 
 GiB = 1024 ** 3
@@ -12,6 +14,10 @@ LVS = ('lvs', '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o',
        'lv_name,vg_name,lv_size,lv_attr,lv_tags,origin,pool_lv,segtype,'
        'data_percent,metadata_percent')
 UUID = '6f1c1d2e-8a4b-4c6d-9e0f-123456789abc'
+EMPTY_REPORT = fake_node.EMPTY_REPORT
+NOT_FOUND = fake_node.NOT_FOUND
+lv_row = fake_node.lv_row
+rows_report = fake_node.rows_report
 
 # As lvm2 2.03.16 prints `lvs --reportformat json --units b --nosuffix`.
 VG_REPORT = '''\
@@ -52,30 +58,15 @@ arca.project=p1", "origin":"", "pool_lv":"pool", "segtype":"thin", \
   }
 '''
 
-EMPTY_REPORT = '''\
-  {
-      "report": [
-          {
-              "lv": [
-              ]
-          }
-      ]
-  }
-'''
+
+def lv_report(name, **kwargs):
+    return rows_report(lv_row(name, **kwargs))
 
 
-def lv_report(name, size=10 * GiB, attr='Vwi-a-tz--', tags='', origin='',
-              pool='pool', segtype='thin', data='0.00'):
-    return ('  {\n      "report": [\n          {\n              "lv": [\n'
-            '                  {"lv_name":"%s", "vg_name":"arca", '
-            '"lv_size":"%d", "lv_attr":"%s", "lv_tags":"%s", '
-            '"origin":"%s", "pool_lv":"%s", "segtype":"%s", '
-            '"data_percent":"%s", "metadata_percent":""}\n'
-            '              ]\n          }\n      ]\n  }\n'
-            % (name, size, attr, tags, origin, pool, segtype, data))
-
-
-NOT_FOUND = '  Failed to find logical volume "arca/%s"\n'
+def select(*names):
+    """The lvs of ThinPool.lookup(*names)."""
+    return LVS + ('-S', '||'.join('lv_name="%s"' % n for n in names),
+                  'arca')
 
 
 @ddt.ddt
@@ -96,6 +87,16 @@ class ThinPoolTestCase(base.TestCase):
 
     def lvs(self, target):
         return LVS + (target,)
+
+    def found(self, names, *rows):
+        """ThinPool.lookup(*names) finds the LVs of ``rows`` (lv_row)."""
+        self.executor.on(*select(*names), stdout=rows_report(*rows))
+
+    def lv_exists_already(self, name):
+        """lvcreate refuses: the name is taken."""
+        self.executor.on('lvcreate', exit_code=5, stderr=(
+            '  Logical Volume "%s" already exists in volume group "arca"\n'
+            % name))
 
     # -- validation: nothing runs on bad input --
 
@@ -288,56 +289,72 @@ class ThinPoolTestCase(base.TestCase):
 
     # -- create --
 
+    def _lvcreate(self, size='10g'):
+        return ('lvcreate', '-T', 'arca/pool', '-V', size, '-n', 'vol')
+
     def test_create(self):
-        self.lv_missing('vol')
-        self.pool.create('vol', 10, ['arca.kind=volume', 'arca.id=%s' % UUID,
-                                     'arca.kind=volume'])
+        info = self.pool.create('vol', 10, [
+            'arca.kind=volume', 'arca.id=%s' % UUID, 'arca.kind=volume'])
+        # One command: lvcreate itself refuses a name in use.
         self.assertCommands(
-            self.lvs('arca/vol'),
-            ('lvcreate', '-T', 'arca/pool', '-V', '10g', '-n', 'vol',
-             '--addtag', 'arca.kind=volume', '--addtag', 'arca.id=%s' % UUID))
+            self._lvcreate() + ('--addtag', 'arca.kind=volume',
+                                '--addtag', 'arca.id=%s' % UUID))
+        self.assertEqual(
+            {'name': 'vol', 'vg': 'arca', 'size_bytes': 10 * GiB,
+             'tags': ['arca.kind=volume', 'arca.id=%s' % UUID],
+             'origin': None, 'pool': 'pool', 'segtype': 'thin',
+             'active': True, 'data_percent': None, 'metadata_percent': None,
+             'path': '/dev/arca/vol'}, info)
 
     def test_create_without_tags(self):
-        self.lv_missing('vol')
         self.pool.create('vol', 1)
-        self.assertCommands(
-            self.lvs('arca/vol'),
-            ('lvcreate', '-T', 'arca/pool', '-V', '1g', '-n', 'vol'))
+        self.assertCommands(self._lvcreate('1g'))
 
     def test_create_max_tags(self):
-        self.lv_missing('vol')
         tags = ['t%d' % i for i in range(lvm.MAX_TAGS)]
         self.pool.create('vol', 1, tags)
-        self.assertEqual(7 + 2 * lvm.MAX_TAGS, len(self.executor.commands[1]))
+        self.assertEqual(7 + 2 * lvm.MAX_TAGS, len(self.executor.commands[0]))
 
     def test_create_exists_same_size_adds_missing_tags(self):
+        self.lv_exists_already('vol')
         self.lv_exists('vol', tags='arca.kind=volume')
-        self.pool.create('vol', 10, ['arca.kind=volume', 'arca.project=p1'])
+        info = self.pool.create('vol', 10, ['arca.kind=volume',
+                                            'arca.project=p1'])
         self.assertCommands(
+            self._lvcreate() + ('--addtag', 'arca.kind=volume',
+                                '--addtag', 'arca.project=p1'),
             self.lvs('arca/vol'),
             ('lvchange', '--addtag', 'arca.project=p1', 'arca/vol'))
+        self.assertEqual(['arca.kind=volume', 'arca.project=p1'],
+                         info['tags'])
 
     def test_create_exists_complete(self):
+        self.lv_exists_already('vol')
         self.lv_exists('vol', tags='arca.kind=volume')
         self.pool.create('vol', 10, ['arca.kind=volume'])
-        self.assertCommands(self.lvs('arca/vol'))
+        self.assertCommands(
+            self._lvcreate() + ('--addtag', 'arca.kind=volume'),
+            self.lvs('arca/vol'))
 
     def test_create_exists_other_size(self):
+        self.lv_exists_already('vol')
         self.lv_exists('vol', size=5 * GiB)
         self.assertRaises(exception.Conflict, self.pool.create, 'vol', 10)
-        self.assertCommands(self.lvs('arca/vol'))
+        self.assertCommands(self._lvcreate(), self.lvs('arca/vol'))
 
     def test_create_exists_as_snapshot(self):
+        self.lv_exists_already('vol')
         self.lv_exists('vol', origin='other')
         self.assertRaises(exception.Conflict, self.pool.create, 'vol', 10)
-        self.assertCommands(self.lvs('arca/vol'))
+        self.assertCommands(self._lvcreate(), self.lvs('arca/vol'))
 
     @ddt.data({'pool': 'pool2'}, {'pool': '', 'segtype': 'linear',
                                   'attr': '-wi-ao----'})
     def test_create_exists_outside_pool(self, kwargs):
+        self.lv_exists_already('vol')
         self.lv_exists('vol', **kwargs)
         self.assertRaises(exception.Conflict, self.pool.create, 'vol', 10)
-        self.assertCommands(self.lvs('arca/vol'))
+        self.assertCommands(self._lvcreate(), self.lvs('arca/vol'))
 
     @ddt.data(
         ('  Cannot create new thin volume, free space in thin pool '
@@ -408,6 +425,27 @@ class ThinPoolTestCase(base.TestCase):
         self.assertCommands(self.lvs('arca/vol'),
                             ('lvremove', '-f', 'arca/vol'))
 
+    def test_remove_with_known_info(self):
+        info = lvm._info(
+            {'lv_name': 'vol', 'vg_name': 'arca', 'lv_size': str(GiB),
+             'lv_attr': 'Vwi-aotz--', 'lv_tags': '', 'origin': '',
+             'pool_lv': 'pool', 'segtype': 'thin', 'data_percent': '',
+             'metadata_percent': ''})
+        self.pool.remove('vol', info=info)
+        self.assertCommands(('lvremove', '-f', 'arca/vol'))
+
+    def test_remove_with_known_info_refuses_foreign(self):
+        info = lvm._info(
+            {'lv_name': 'vol', 'vg_name': 'arca', 'lv_size': str(GiB),
+             'lv_attr': '-wi-ao----', 'lv_tags': '', 'origin': '',
+             'pool_lv': '', 'segtype': 'linear', 'data_percent': '',
+             'metadata_percent': ''})
+        self.assertRaises(exception.Conflict, self.pool.remove, 'vol',
+                          info=info)
+        self.assertRaises(exception.InvalidInput, self.pool.remove, 'other',
+                          info=info)
+        self.assertEqual([], self.executor.commands)
+
     def test_remove_absent(self):
         self.lv_missing('vol')
         self.pool.remove('vol')
@@ -435,92 +473,160 @@ class ThinPoolTestCase(base.TestCase):
 
     # -- snapshot --
 
-    def test_snapshot(self):
-        self.lv_exists('vol')
-        self.lv_exists('snap', origin='vol')
-        self.lv_missing('snap', times=1)
-        self.pool.snapshot('vol', 'snap', ['arca.kind=snapshot'])
-        self.assertCommands(
-            self.lvs('arca/snap'), self.lvs('arca/vol'),
-            ('lvcreate', '-s', '-kn', '-n', 'snap', 'arca/vol',
-             '--addtag', 'arca.kind=snapshot'),
-            self.lvs('arca/snap'))
+    def _snap_cmd(self, origin='vol', name='snap', *tags):
+        cmd = ('lvcreate', '-s', '-kn', '-n', name, 'arca/' + origin)
+        for tag in tags:
+            cmd += ('--addtag', tag)
+        return cmd
 
-    def test_snapshot_activates_if_needed(self):
-        self.lv_exists('vol')
-        self.lv_exists('snap', origin='vol', attr='Vwi---tz-k', data='')
-        self.lv_missing('snap', times=1)
-        self.pool.snapshot('vol', 'snap')
-        self.assertCommands(
-            self.lvs('arca/snap'), self.lvs('arca/vol'),
-            ('lvcreate', '-s', '-kn', '-n', 'snap', 'arca/vol'),
-            self.lvs('arca/snap'),
-            ('lvchange', '-ay', '-K', 'arca/snap'))
+    def test_snapshot(self):
+        self.found(('vol', 'snap'), lv_row('vol', size=3 * GiB))
+        info = self.pool.snapshot('vol', 'snap', ['arca.kind=snapshot'])
+        # One look-up of both, then lvcreate (which activates it).
+        self.assertCommands(select('vol', 'snap'),
+                            self._snap_cmd('vol', 'snap',
+                                           'arca.kind=snapshot'))
+        self.assertEqual(('snap', 'vol', 3 * GiB, True,
+                          ['arca.kind=snapshot']),
+                         (info['name'], info['origin'], info['size_bytes'],
+                          info['active'], info['tags']))
+
+    def test_snapshot_inherits_tags(self):
+        self.found(('vol', 'snap'), lv_row(
+            'vol', tags='arca.kind=volume,arca.project=p1,arca.svm=s1,x'))
+        self.pool.snapshot('vol', 'snap', ['arca.kind=snapshot'],
+                           inherit=('project', 'svm', 'size'))
+        self.assertCommands(select('vol', 'snap'), self._snap_cmd(
+            'vol', 'snap', 'arca.kind=snapshot', 'arca.project=p1',
+            'arca.svm=s1'))
+
+    @ddt.data(('kind',), ('Bad',), ('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),
+              (None,))
+    def test_snapshot_bad_inherit(self, inherit):
+        self.assertRaises(exception.InvalidInput, self.pool.snapshot, 'vol',
+                          'snap', ['arca.kind=snapshot'], inherit=inherit)
+        self.assertEqual([], self.executor.commands)
 
     def test_snapshot_of_snapshot(self):
-        self.lv_exists('snap', origin='vol')
-        self.lv_exists('snap2', origin='snap')
-        self.lv_missing('snap2', times=1)
+        self.found(('snap', 'snap2'), lv_row('snap', origin='vol'))
         self.pool.snapshot('snap', 'snap2')
-        self.assertIn(('lvcreate', '-s', '-kn', '-n', 'snap2', 'arca/snap'),
-                      self.executor.commands)
+        self.assertCommands(select('snap', 'snap2'),
+                            self._snap_cmd('snap', 'snap2'))
 
     def test_snapshot_exists_same_origin(self):
-        self.lv_exists('snap', origin='vol', tags='arca.kind=snapshot',
-                       attr='Vwi---tz-k', data='')
-        self.pool.snapshot('vol', 'snap', ['arca.kind=snapshot', 'x'])
-        self.assertCommands(self.lvs('arca/snap'),
+        self.found(('vol', 'snap'),
+                   lv_row('snap', origin='vol', tags='arca.kind=snapshot',
+                          attr='Vwi---tz-k', data=''))
+        info = self.pool.snapshot('vol', 'snap', ['arca.kind=snapshot', 'x'])
+        self.assertCommands(select('vol', 'snap'),
                             ('lvchange', '--addtag', 'x', 'arca/snap'),
                             ('lvchange', '-ay', '-K', 'arca/snap'))
+        self.assertTrue(info['active'])
+        self.assertEqual(['arca.kind=snapshot', 'x'], info['tags'])
 
     @ddt.data('', 'other')
     def test_snapshot_exists_other_origin(self, origin):
-        self.lv_exists('snap', origin=origin)
+        self.found(('vol', 'snap'), lv_row('vol'),
+                   lv_row('snap', origin=origin))
         self.assertRaises(exception.Conflict, self.pool.snapshot,
                           'vol', 'snap')
-        self.assertCommands(self.lvs('arca/snap'))
+        self.assertCommands(select('vol', 'snap'))
 
     def test_snapshot_origin_missing(self):
-        self.lv_missing('snap')
-        self.lv_missing('vol')
+        self.found(('vol', 'snap'))
         self.assertRaises(exception.NotFound, self.pool.snapshot,
                           'vol', 'snap')
-        self.assertCommands(self.lvs('arca/snap'), self.lvs('arca/vol'))
+        self.assertCommands(select('vol', 'snap'))
+
+    @ddt.data({'pool': 'pool2'}, {'pool': '', 'segtype': 'linear',
+                                  'attr': '-wi-ao----'})
+    def test_snapshot_origin_outside_pool(self, kwargs):
+        self.found(('vol', 'snap'), lv_row('vol', **kwargs))
+        self.assertRaises(exception.Conflict, self.pool.snapshot,
+                          'vol', 'snap')
+        self.assertCommands(select('vol', 'snap'))
 
     def test_snapshot_pool_full(self):
-        self.lv_missing('snap')
-        self.lv_exists('vol')
+        self.found(('vol', 'snap'), lv_row('vol'))
         self.executor.on('lvcreate', exit_code=5, stderr=(
             '  Cannot create new thin volume, free space in thin pool '
             'arca/pool reached threshold.\n'))
         self.assertRaises(exception.CapacityExceeded, self.pool.snapshot,
                           'vol', 'snap')
 
+    # -- clone --
+
+    def test_clone_grows(self):
+        self.found(('vol', 'new'), lv_row('vol', size=3 * GiB))
+        info = self.pool.clone('vol', 'new', 5, ['arca.kind=volume'])
+        self.assertCommands(select('vol', 'new'),
+                            self._snap_cmd('vol', 'new', 'arca.kind=volume'),
+                            ('lvextend', '-L', '5g', 'arca/new'))
+        self.assertEqual((5 * GiB, 'vol'), (info['size_bytes'],
+                                            info['origin']))
+
+    @ddt.data(3, 2)
+    def test_clone_never_shrinks(self, size):
+        self.found(('vol', 'new'), lv_row('vol', size=3 * GiB))
+        info = self.pool.clone('vol', 'new', size)
+        self.assertCommands(select('vol', 'new'),
+                            self._snap_cmd('vol', 'new'))
+        self.assertEqual(3 * GiB, info['size_bytes'])
+
+    def test_clone_again_finishes_growth(self):
+        self.found(('vol', 'new'), lv_row('vol', size=3 * GiB),
+                   lv_row('new', size=3 * GiB, origin='vol',
+                          tags='arca.kind=volume'))
+        self.pool.clone('vol', 'new', 5, ['arca.kind=volume'])
+        self.assertCommands(select('vol', 'new'),
+                            ('lvextend', '-L', '5g', 'arca/new'))
+
+    def test_clone_bad_size(self):
+        self.assertRaises(exception.InvalidInput, self.pool.clone, 'vol',
+                          'new', 0)
+        self.assertEqual([], self.executor.commands)
+
+    # -- lookup --
+
+    def test_lookup(self):
+        self.found(('a', 'b', 'c'), lv_row('c'), lv_row('a'))
+        found = self.pool.lookup('a', 'b', 'c', 'a')
+        self.assertEqual(['a', 'b', 'c'], list(found))
+        self.assertEqual(('a', None, 'c'), (found['a']['name'], found['b'],
+                                            found['c']['name']))
+        self.assertCommands(select('a', 'b', 'c'))
+
+    def test_lookup_vg_missing(self):
+        self.executor.on(*select('a'), exit_code=5, stdout='', stderr=(
+            '  Volume group "arca" not found\n'))
+        self.assertRaises(exception.NotFound, self.pool.lookup, 'a')
+
+    @ddt.data((), ('a', 'b', 'c', 'd', 'e'), ('a', 'b c'))
+    def test_lookup_bad_names(self, names):
+        self.assertRaises(exception.InvalidInput, self.pool.lookup, *names)
+        self.assertEqual([], self.executor.commands)
+
     # -- rename --
 
     def test_rename(self):
-        self.lv_exists('old')
-        self.lv_missing('new')
+        self.found(('old', 'new'), lv_row('old'))
         self.pool.rename('old', 'new')
-        self.assertCommands(self.lvs('arca/old'), self.lvs('arca/new'),
+        self.assertCommands(select('old', 'new'),
                             ('lvrename', 'arca', 'old', 'new'))
 
     def test_rename_done_already(self):
-        self.lv_missing('old')
-        self.lv_exists('new')
+        self.found(('old', 'new'), lv_row('new'))
         self.pool.rename('old', 'new')
-        self.assertCommands(self.lvs('arca/old'), self.lvs('arca/new'))
+        self.assertCommands(select('old', 'new'))
 
     def test_rename_both_missing(self):
-        self.lv_missing('old')
-        self.lv_missing('new')
+        self.found(('old', 'new'))
         self.assertRaises(exception.NotFound, self.pool.rename, 'old', 'new')
 
     def test_rename_both_exist(self):
-        self.lv_exists('old')
-        self.lv_exists('new')
+        self.found(('old', 'new'), lv_row('old'), lv_row('new'))
         self.assertRaises(exception.Conflict, self.pool.rename, 'old', 'new')
-        self.assertCommands(self.lvs('arca/old'), self.lvs('arca/new'))
+        self.assertCommands(select('old', 'new'))
 
     # -- tags, activation --
 
@@ -595,6 +701,13 @@ class LvmFiltersTestCase(base.TestCase):
         ('lvs', '--reportformat', 'json', '--units', 'b', '--nosuffix', '-o',
          'lv_name,lv_uuid', 'arca'),
         ('lvs', '--config', 'x', 'arca'),
+        select('a', 'b', 'c', 'd', 'e'),
+        select('a')[:-1] + ('arca/a',),
+        LVS + ('-S', 'lv_name=~"."', 'arca'),
+        LVS + ('-S', 'lv_name="a" || lv_name="b"', 'arca'),
+        LVS + ('-S', 'lv_name="a"&&lv_name="b"', 'arca'),
+        LVS + ('-S', 'lv_name="../x"', 'arca'),
+        LVS + ('-S', 'lv_name=a', 'arca'),
         ('lvextend', '-L', '+10g', 'arca/vol'),
         ('lvextend', '-L', '10g', '-r', 'arca/vol'),
         ('lvreduce', '-L', '10g', 'arca/vol'),
@@ -648,6 +761,11 @@ class SimulatedLVM(object):
 
 def lvm_exec(lvs, cmd):
     from arca_openstack.node import executor as ex
+    if cmd[0] == 'lvs' and '-S' in cmd:
+        names = re.findall(r'lv_name="([^"]+)"', cmd[cmd.index('-S') + 1])
+        return ex.Result(0, rows_report(*[
+            lv_row(n, size=lvs[n]['size'], tags=','.join(lvs[n]['tags']),
+                   origin=lvs[n]['origin']) for n in names if n in lvs]), '')
     if cmd[0] == 'lvs':
         name = cmd[-1].split('/', 1)[1]
         if name not in lvs:

@@ -99,6 +99,8 @@ class DriverTestCase(base.TestCase):
         self.driver = driver.ArcaNFSDriver(configuration=self.conf)
         self.driver.executor = self.executor
         self.driver.do_setup(None)
+        # lvs look-ups of several LVs are answered from the lv() rules.
+        self.executor.lvs_by_name = True
         self.ganesha = mock.Mock()
         self.ganesha.export_ids.return_value = []
         self.ganesha.status.return_value = {'running': True}
@@ -275,7 +277,7 @@ class SetupTestCase(DriverTestCase):
 class VolumeTestCase(DriverTestCase):
 
     def test_create_volume(self):
-        self.lv_appears(LV, row(LV, 2, TAGS))
+        self.lv(LV, row(LV, 2, TAGS))
         self.svm_exists()
         self.executor.on('blkid', exit_code=2)
         self.ganesha.status.return_value = {'running': True}
@@ -302,7 +304,7 @@ class VolumeTestCase(DriverTestCase):
                         cmds.index(('cat', RECORD)))
 
     def test_create_volume_first_of_project_makes_svm(self):
-        self.lv_appears(LV, row(LV, 2, TAGS))
+        self.lv(LV, row(LV, 2, TAGS))
         self.executor.on('ls', '-1A', '/var/lib/arca/svm', stdout='')
         self.no_svm()
         self.executor.on('blkid', exit_code=2)
@@ -313,7 +315,7 @@ class VolumeTestCase(DriverTestCase):
         self.assertEqual(network(), create.call_args[0][1])
 
     def test_create_volume_ipv6_location(self):
-        self.lv_appears(LV, row(LV, 2, TAGS))
+        self.lv(LV, row(LV, 2, TAGS))
         self.svm_exists()
         self.executor.on('cat', RECORD, stdout=json.dumps({
             'name': SVM, 'owner': None, 'network': svm.make_network(

@@ -145,6 +145,8 @@ class DriverTestCase(base.TestCase):
         self.network_api.return_value.enabled_ip_versions = {4, 6}
         self.addCleanup(mock.patch.stopall)
         self.driver = self.make_driver(self.conf)
+        # lvs look-ups of several LVs are answered from the lv() rules.
+        self.executor.lvs_by_name = True
         self.ganesha = mock.Mock()
         self.ganesha.export_ids.return_value = []
         self.ganesha.get_export.return_value = None

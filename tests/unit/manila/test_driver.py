@@ -228,7 +228,8 @@ class ShareTestCase(fakes.DriverTestCase):
 
     def _creatable(self, addresses=('10.0.0.10/24',),
                    gateways=('10.0.0.1',)):
-        self.lv_appears(LV, row(LV, 3, TAGS))
+        # lvcreate needs no look first.
+        self.lv(LV, row(LV, 3, TAGS))
         self.svm_exists(addresses=addresses, gateways=gateways)
         self.executor.on('blkid', exit_code=2)
         self.mounted_later(LV)
@@ -275,7 +276,7 @@ class ShareTestCase(fakes.DriverTestCase):
         self.assertEqual([location(h) for h in hosts], result)
 
     def test_create_share_first_of_project_makes_svm(self):
-        self.lv_appears(LV, row(LV, 3, TAGS))
+        self.lv(LV, row(LV, 3, TAGS))
         self.executor.on('ls', '-1A', '/var/lib/arca/svm', stdout='')
         self.no_svm()
         self.executor.on('blkid', exit_code=2)

@@ -214,7 +214,7 @@ class ShareServerTestCase(fakes.DriverTestCase):
     def test_create_share_on_server(self):
         tags = ('arca.id=%s,arca.kind=share,arca.project=%s,arca.svm=%s'
                 % (fakes.SHARE, fakes.PROJECT, SERVER_SVM))
-        self.lv_appears(LV, row(LV, 3, tags))
+        self.lv(LV, row(LV, 3, tags))
         self.svm_exists(SERVER_SVM, ('10.1.0.5/24',), ('10.1.0.1',))
         self.executor.on('blkid', exit_code=2)
         self.mounted_later(LV)
