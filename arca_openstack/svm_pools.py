@@ -359,12 +359,18 @@ class SVMPools(object):
             reason='every address is held by an SVM; add a pool or '
                    'widen a range')
 
-    def ensure_svm(self, project_id, prepare_exports=None):
+    def ensure_svm(self, project_id, prepare_exports=None,
+                   check_running=True):
         """Make the project's SVM exist and serve; return its record.
 
         Idempotent. A recorded SVM whose Ganesha is down (after a node
         restart) is rebuilt with its exports, which ``prepare_exports``
         mounts first (see SVMManager.ensure).
+
+        :param check_running: False to skip that check of a recorded SVM,
+            for a caller that rebuilds it later anyway, before any client
+            needs it (Cinder's create_export): an export added while
+            Ganesha is down is kept in its files and served once it runs.
         """
         name = self.svm_name(project_id)
         with self._lock():
@@ -381,16 +387,11 @@ class SVMPools(object):
                 self.svms.create(name, network,
                                  owner=self.owner(project_id))
                 return self.svms.get(name)
-        if not self.svms.ganesha.status(name)['running']:
+        if check_running and not self.svms.ganesha.status(name)['running']:
             LOG.info('Rebuilding SVM %s: its NFS server is not running',
                      name)
             self.svms.ensure(name, prepare_exports=prepare_exports)
         return record
-
-    def in_use(self, name):
-        if self.svms.ganesha.export_ids(name):
-            return True
-        return bool(self.pool.list(tags=lvm.make_tags(svm=name)))
 
     def release_if_unused(self, name):
         """Remove a per-project SVM nothing uses any more (if configured).
@@ -403,7 +404,11 @@ class SVMPools(object):
                 or name == self.settings.shared_name):
             return False
         with self._lock():
-            if self.svms.get(name) is None or self.in_use(name):
+            # In use while it exports anything (the cheapest look, so
+            # first) or an LV tagged with it remains.
+            if (self.svms.ganesha.export_ids(name) or
+                    self.svms.get(name) is None or
+                    self.pool.list(tags=lvm.make_tags(svm=name))):
                 return False
             LOG.info('Removing SVM %s: nothing uses it any more', name)
             self.svms.delete(name)

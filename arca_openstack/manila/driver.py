@@ -420,16 +420,17 @@ class ArcaShareDriver(driver.ShareDriver):
             svm = self._svm_for(share, share_server)
             # The LV first: its svm tag keeps a concurrent delete from
             # removing the SVM between ensuring and publishing.
-            self.pool.create(lv, self._lv_gib(size),
-                             tags=self._share_tags(share, svm))
+            info = self.pool.create(lv, self._lv_gib(size),
+                                    tags=self._share_tags(share, svm))
             try:
                 self._ensure_svm(svm, share, share_server)
                 self.xfs.mkfs(self.pool.device_path(lv))
-                mountpoint = self.exports.mount(lv, options=SHARE_MOUNT)
+                mountpoint = self.exports.mount(lv, options=SHARE_MOUNT,
+                                                info=info)
                 self.quota.enable(mountpoint)
                 self.quota.set_limit(mountpoint, size * GiB)
                 self.exports.publish(svm, lv, clients=(),
-                                     mount_options=SHARE_MOUNT)
+                                     mount_options=SHARE_MOUNT, info=info)
                 return self._locations(svm, lv)
             except Exception:
                 self._cleanup(lv, svm)

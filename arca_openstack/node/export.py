@@ -13,7 +13,6 @@ from arca_openstack.node import validate
 from arca_openstack.node import xfs
 
 MOUNT_BASE = files.STATE_DIR + '/mnt'
-MAX_EXPORT_ID = 65535
 
 
 def mountpoint(lv_name):
@@ -68,20 +67,41 @@ class ExportManager(object):
         self.xfs = xfs.XFS(executor)
         self.ganesha = ganesha.Ganesha(executor)
 
-    def mount(self, lv_name, options=()):
-        """Mount the LV's filesystem at its mountpoint (idempotent)."""
+    def mount(self, lv_name, options=(), info=None):
+        """Mount the LV's filesystem at its mountpoint (idempotent).
+
+        :param info: the LV as the pool gave it earlier in the caller's
+            operation (made, looked up), which saves looking it up again.
+        """
         path = mountpoint(lv_name)
         with locks.lv(self.pool.vg, lv_name):
-            info = self.pool.get(lv_name)
-            if info is None:
-                raise exception.NotFound(
-                    what='Logical volume',
-                    name='%s/%s' % (self.pool.vg, lv_name))
-            if not info['active']:
-                self.pool.activate(lv_name)
+            self._activate(lv_name, info)
             self.xfs.mount(self.pool.device_path(lv_name), path,
                            options=options)
         return path
+
+    def mount_copy(self, lv_name, options=(), info=None):
+        """Mount a new thin snapshot of a mounted XFS with its own UUID.
+
+        See :meth:`xfs.XFS.mount_copy`: the LV must not be exported yet.
+
+        :param info: see :meth:`mount`.
+        """
+        path = mountpoint(lv_name)
+        with locks.lv(self.pool.vg, lv_name):
+            self._activate(lv_name, info)
+            self.xfs.mount_copy(self.pool.device_path(lv_name), path,
+                                options=options)
+        return path
+
+    def _activate(self, lv_name, info):
+        if info is None or info.get('name') != lv_name:
+            info = self.pool.get(lv_name)
+        if info is None:
+            raise exception.NotFound(what='Logical volume',
+                                     name='%s/%s' % (self.pool.vg, lv_name))
+        if not info['active']:
+            self.pool.activate(lv_name)
 
     def mount_exports(self, exports):
         """Mount the filesystems behind ``exports`` (after a restart)."""
@@ -94,69 +114,64 @@ class ExportManager(object):
 
     def find(self, svm, lv_name):
         """The SVM's export of this LV, or None."""
-        path = mountpoint(lv_name)
-        for export_id in self.ganesha.export_ids(validate.svm_name(svm)):
-            export = self.ganesha.get_export(svm, export_id)
-            if export is not None and export.path == path:
-                return export
-        return None
+        return self.ganesha.find_export(validate.svm_name(svm),
+                                        mountpoint(lv_name))
 
     def publish(self, svm, lv_name, clients=(), read_only=False,
-                mount_options=()):
+                mount_options=(), info=None, mounted=False):
         """Mount the LV and export it from the SVM to exactly ``clients``.
 
         :param clients: (address-or-CIDR, 'rw'|'ro') pairs; empty means
-            the export exists but nobody may mount it.
+            the export exists but nobody may mount it. Or a function given
+            the current export's rules (None if the LV is not exported yet)
+            that returns them, applied under the SVM's lock.
         :param mount_options: XFS mount options used if the LV is not
             mounted yet, such as ``('prjquota',)`` for a filesystem with a
             project quota, or ``('ro', 'nouuid')`` for a snapshot served
             beside its origin (an existing mount is kept as it is).
+        :param info: see :meth:`mount`.
+        :param mounted: the caller mounted the LV in this same operation
+            (:meth:`mount_copy`): no look at its mountpoint.
         :returns: the :class:`ganesha.Export` now served.
         """
         validate.svm_name(svm)
-        rules = client_rules(clients)
-        self.mount(lv_name, options=mount_options)
-        with locks.lock('svm-compose', svm):
-            export = self.find(svm, lv_name)
-            if export is None:
-                export = ganesha.Export(self._free_id(svm),
-                                        mountpoint(lv_name),
-                                        pseudo_path(lv_name), tuple(rules),
-                                        read_only)
-                self.ganesha.add_export(svm, export)
-            else:
-                export = export._replace(clients=tuple(rules),
-                                         read_only=read_only)
-                self.ganesha.update_export(svm, export)
+        clients = self._rules(clients)
+        if not mounted:
+            self.mount(lv_name, options=mount_options, info=info)
+        return self._serve(svm, lv_name, clients, read_only, create=True)
+
+    def set_clients(self, svm, lv_name, clients, missing_ok=False):
+        """Replace the export's whole client list in one change.
+
+        :param clients: as for :meth:`publish`.
+        :param missing_ok: return None if the LV is not exported, rather
+            than raise :class:`NotFound`.
+        """
+        validate.svm_name(svm)
+        clients = self._rules(clients)
+        export = self._serve(svm, lv_name, clients, None, create=False)
+        if export is None and not missing_ok:
+            raise exception.NotFound(what='Export of', name=lv_name)
         return export
 
-    def set_clients(self, svm, lv_name, clients):
-        """Replace the export's whole client list in one change."""
-        validate.svm_name(svm)
-        rules = client_rules(clients)
+    @staticmethod
+    def _rules(clients):
+        """Validated rules, or a function giving them (checked on use)."""
+        if not callable(clients):
+            return client_rules(clients)
+        return lambda current: client_rules(clients(current))
+
+    def _serve(self, svm, lv_name, clients, read_only, create):
         with locks.lock('svm-compose', svm):
-            export = self.find(svm, lv_name)
-            if export is None:
-                raise exception.NotFound(what='Export of', name=lv_name)
-            export = export._replace(clients=tuple(rules))
-            self.ganesha.update_export(svm, export)
-        return export
+            return self.ganesha.serve(
+                svm, mountpoint(lv_name), pseudo_path(lv_name), clients,
+                read_only=read_only, create=create)
 
     def unpublish(self, svm, lv_name, unmount=True):
         """Stop exporting the LV and unmount it (idempotent)."""
         validate.svm_name(svm)
-        validate.lv_name(lv_name)
+        path = mountpoint(lv_name)
         with locks.lock('svm-compose', svm):
-            export = self.find(svm, lv_name)
-            if export is not None:
-                self.ganesha.remove_export(svm, export.export_id)
+            self.ganesha.withdraw(svm, path)
         if unmount:
             self.unmount(lv_name)
-
-    def _free_id(self, svm):
-        used = set(self.ganesha.export_ids(svm))
-        for candidate in range(1, MAX_EXPORT_ID + 1):
-            if candidate not in used:
-                return candidate
-        raise exception.CapacityExceeded(where='SVM %s' % svm,
-                                         reason='no free export id')

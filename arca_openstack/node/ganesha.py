@@ -94,6 +94,10 @@ the NFSv4 path clients mount, ``clients`` a sequence of
 :class:`ClientRule`. A read-only export serves every client read-only."""
 
 _EXPORT_FILE = re.compile(r'^([1-9][0-9]{0,4})\.conf$')
+_PID = re.compile(r'[1-9][0-9]{0,9}')
+# What _read_state() gives: the config's text (None if there is none),
+# {export id: text} of the export files, the pid in the pid file or None.
+_State = collections.namedtuple('_State', ['config', 'exports', 'pid'])
 # "DATE : epoch E : HOST : PROG-PID[THREAD] FUNC :COMPONENT :LEVEL :TEXT"
 _LOG_LINE = re.compile(r'^.* : epoch \S+ : \S+ : \S+-(?P<pid>[0-9]+)'
                        r'\[(?P<thread>[^\]]+)\] (?P<func>\S+) '
@@ -422,6 +426,8 @@ class Ganesha(object):
         self.stop_timeout = stop_timeout
         self.reload_timeout = reload_timeout
         self.poll_interval = poll_interval
+        # {svm: pid} of running instances that do not answer on D-Bus.
+        self._no_dbus = {}
 
     # ----------------------------------------------------- pure renders
 
@@ -439,10 +445,23 @@ class Ganesha(object):
     def _write_checked(self, path, content):
         """Write atomically, then read back and compare byte for byte."""
         files.write_atomic(self.executor, path, content)
-        back = files.read(self.executor, path)
-        if back != content:
+        self._verify([(path, content)])
+
+    def _verify(self, written):
+        """Read back the (path, content) files just written, in one cat.
+
+        The files come back concatenated and are compared byte for byte
+        with what was written, in that order.
+        """
+        if not written:
+            return
+        paths = [path for path, _content in written]
+        result = self.executor.execute('cat', *paths, check_exit_code=False)
+        if result.exit_code != 0 or result.stdout != ''.join(
+                content for _path, content in written):
             raise exception.ConfigInvalid(
-                path=path, reason='read back differs from what was written')
+                path=' '.join(paths),
+                reason='read back differs from what was written')
 
     def _read_config(self, svm):
         text = files.read(self.executor, config_path(svm))
@@ -459,26 +478,36 @@ class Ganesha(object):
 
     def _read_export(self, svm, eid):
         text = files.read(self.executor, export_path(svm, eid))
+        return text, self._lenient_export(svm, eid, text)
+
+    @staticmethod
+    def _lenient_export(svm, eid, text):
+        """The Export of an export file's text; None if absent or foreign."""
         if text is None:
-            return None, None
+            return None
         try:
             exp = parse_export(text, export_path(svm, eid))
         except exception.ParseError as err:
             LOG.warning('Ignoring unreadable export file: %s', err)
-            return text, None
+            return None
         if exp.export_id != eid:
             LOG.warning('Export file %s holds export %d',
                         export_path(svm, eid), exp.export_id)
-            return text, None
-        return text, exp
+            return None
+        return exp
 
     def _write_export(self, svm, exp):
+        self._write_checked(export_path(svm, exp.export_id),
+                            self._export_text(svm, exp))
+
+    @staticmethod
+    def _export_text(svm, exp):
         text = _render_export(exp)
         if parse_export(text) != exp:
             raise exception.ConfigInvalid(path=export_path(svm,
                                                            exp.export_id),
                                           reason='does not parse back')
-        self._write_checked(export_path(svm, exp.export_id), text)
+        return text
 
     def _pid_alive(self, svm, pid):
         """True if ``pid`` is this SVM's ganesha.nfsd."""
@@ -496,7 +525,7 @@ class Ganesha(object):
         if text is None:
             return {'running': False, 'pid': None, 'stale': False}
         text = text.strip()
-        if re.fullmatch(r'[1-9][0-9]{0,9}', text) and self._pid_alive(
+        if _PID.fullmatch(text) and self._pid_alive(
                 svm, int(text)):
             return {'running': True, 'pid': int(text), 'stale': False}
         return {'running': False, 'pid': None, 'stale': True}
@@ -711,6 +740,131 @@ class Ganesha(object):
                                        exp.export_id)
         return exp
 
+    def _read_state(self, svm):
+        """The SVM's config, export files and pid file, in one command.
+
+        grep prints every line (``-e ^`` matches all) of the config, of
+        each file under the exports directory and of the pid file, after
+        its file's name and a NUL (``-Z``); ``-a`` passes any byte. A
+        missing file is reported and skipped; an empty one prints nothing,
+        so it counts as absent (it holds no export). Every file this
+        module writes ends with a newline, which grep gives back.
+        """
+        paths = (config_path(svm), exports_dir(svm), pid_path(svm))
+        cmd = ('grep', '-r', '-H', '-Z', '-a', '-e', '^') + paths
+        result = self.executor.execute(*cmd, check_exit_code=False)
+        errors = [line for line in result.stderr.splitlines()
+                  if line.strip()]
+        if result.exit_code not in (0, 1) and (not errors or any(
+                'No such file' not in line for line in errors)):
+            raise exception.CommandFailed(cmd, result.exit_code,
+                                          result.stdout, result.stderr)
+        texts = {}
+        for line in result.stdout.split('\n')[:-1]:
+            path, sep, text = line.partition('\0')
+            if not sep:
+                raise exception.ParseError(what='grep of SVM %s' % svm,
+                                           reason='line %r' % line[:100])
+            texts[path] = texts.get(path, '') + text + '\n'
+        exports = {}
+        for path, text in texts.items():
+            head, _sep, name = path.rpartition('/')
+            match = _EXPORT_FILE.match(name)
+            if (head == exports_dir(svm) and match and
+                    int(match.group(1)) <= MAX_EXPORT_ID):
+                exports[int(match.group(1))] = text
+        pid = (texts.get(pid_path(svm)) or '').strip()
+        return _State(texts.get(config_path(svm)), exports,
+                      int(pid) if _PID.fullmatch(pid) else None)
+
+    def _config(self, svm, state):
+        if state.config is None:
+            raise exception.NotFound(what='Ganesha config of SVM', name=svm)
+        return parse_config(svm, state.config)
+
+    @staticmethod
+    def _find(svm, state, path):
+        """The export of ``path`` in ``state``; foreign files raise."""
+        for eid in sorted(state.exports):
+            exp = parse_export(state.exports[eid], export_path(svm, eid))
+            if exp.export_id != eid:
+                raise exception.ParseError(what=export_path(svm, eid),
+                                           reason='holds export %d' %
+                                           exp.export_id)
+            if exp.path == path:
+                return exp
+        return None
+
+    def find_export(self, svm, path):
+        """The SVM's export of ``path`` (a mountpoint), or None.
+
+        :raises ParseError: an export file is not one this module wrote.
+        """
+        validate.svm_name(svm)
+        path = validate.abs_path(path, base=MOUNT_BASE, what='export path')
+        return self._find(svm, self._read_state(svm), path)
+
+    def serve(self, svm, path, pseudo, clients, read_only=False,
+              create=True):
+        """Serve ``path`` to exactly ``clients``: one look, one change.
+
+        The export of ``path`` gets the clients (and ``read_only``, unless
+        None: kept as it is); if there is none, a new export with the
+        lowest free id and pseudo path ``pseudo`` is made, unless
+        ``create`` is False.
+
+        :param clients: :class:`ClientRule` (or (network, access)) list, or
+            a function given the current export's rules (None if there is
+            no export yet) that returns it, called under the SVM's lock so
+            that concurrent changes of one export never lose each other's.
+        :returns: the :class:`Export` served, or None if there was none
+            and ``create`` is False.
+        """
+        validate.svm_name(svm)
+        export(Export(MIN_EXPORT_ID, path, pseudo,
+                      () if callable(clients) else tuple(clients),
+                      False if read_only is None else read_only))
+        with locks.svm(svm):
+            state = self._read_state(svm)
+            current = self._find(svm, state, path)
+            if current is None and not create:
+                return None
+            rules = clients(current.clients if current else None) if (
+                callable(clients)) else clients
+            if current is None:
+                exp = Export(self._free_id(svm, state), path, pseudo,
+                             tuple(rules), bool(read_only))
+            elif read_only is None:
+                exp = current._replace(clients=tuple(rules))
+            else:
+                exp = current._replace(clients=tuple(rules),
+                                       read_only=read_only)
+            exp = export(exp)
+            self._ensure_export(svm, exp, state)
+            return exp
+
+    def _free_id(self, svm, state):
+        used = set(state.exports) | set(self._config(svm, state)[1])
+        for candidate in range(MIN_EXPORT_ID, MAX_EXPORT_ID + 1):
+            if candidate not in used:
+                return candidate
+        raise exception.CapacityExceeded(where='SVM %s' % svm,
+                                         reason='no free export id')
+
+    def withdraw(self, svm, path):
+        """Stop serving ``path`` and delete its export file (idempotent).
+
+        :returns: True if something changed.
+        """
+        validate.svm_name(svm)
+        path = validate.abs_path(path, base=MOUNT_BASE, what='export path')
+        with locks.svm(svm):
+            state = self._read_state(svm)
+            current = self._find(svm, state, path)
+            if current is None:
+                return False
+            return self._remove_locked(svm, current.export_id, state)
+
     def add_export(self, svm, exp):
         """Make the SVM serve ``exp`` exactly (same as update_export).
 
@@ -723,43 +877,67 @@ class Ganesha(object):
         validate.svm_name(svm)
         exp = export(exp)
         with locks.svm(svm):
-            return self._ensure_export(svm, exp)
+            return self._ensure_export(svm, exp, self._read_state(svm))
 
-    def _ensure_export(self, svm, exp):
+    def _ensure_export(self, svm, exp, state):
         eid = exp.export_id
-        addrs, ids = self._read_config(svm)
-        old_text, old = self._read_export(svm, eid)
-        state = self._status(svm)
+        addrs, ids = self._config(svm, state)
+        old_text = state.exports.get(eid)
+        old = self._lenient_export(svm, eid, old_text)
         included = eid in ids
         if old == exp and included:
-            if not state['running']:
-                return False
-            live = self._dbus_display(svm, eid)
+            live = self._live(svm, state.pid, eid)
             if live is None or (live and live[0] == exp.path and
                                 _same_networks(live[1], exp.clients)):
                 return False
-        if (old_text is not None and included and state['running'] and
-                (old is None or old.path != exp.path)):
+        if (old_text is not None and included and
+                (old is None or old.path != exp.path) and
+                self._running(svm, state.pid)):
             # A path cannot change in place: take the export down first.
-            self._remove_locked(svm, eid, addrs, ids, state)
-            addrs, ids = self._read_config(svm)
+            self._remove_locked(svm, eid, state)
+            ids = tuple(i for i in ids if i != eid)
+            old_text = old = None
+            state = state._replace(
+                config=_render_config(svm, addrs, ids),
+                exports={i: t for i, t in state.exports.items()
+                         if i != eid})
             included = False
-        self._write_export(svm, exp)
-        self._write_config(svm, addrs, ids + ((eid,) if not included
-                                              else ()))
-        if state['running']:
-            try:
-                self._apply(svm, state['pid'], exp)
-            except exception.ArcaError:
-                with excutils.save_and_reraise_exception():
-                    self._rollback(svm, addrs, ids, eid,
-                                   old_text if included else None, old)
+        applying = False
+        try:
+            self._write_files(svm, state, exp, addrs,
+                              ids if included else ids + (eid,))
+            applying = True
+            self._apply(svm, state.pid, exp)
+        except exception.ArcaError:
+            with excutils.save_and_reraise_exception():
+                self._rollback(svm, addrs, ids, eid,
+                               old_text if included else None, old,
+                               reload=applying)
         return True
 
-    def _rollback(self, svm, addrs, ids, eid, old_text, old):
+    def _write_files(self, svm, state, exp, addrs, ids):
+        """Write what differs of the export file and config, check both.
+
+        The export file first: the config includes only files that exist.
+        One read-back checks both before Ganesha is told.
+        """
+        written = []
+        eid = exp.export_id
+        text = self._export_text(svm, exp)
+        if text != state.exports.get(eid):
+            files.write_atomic(self.executor, export_path(svm, eid), text)
+            written.append((export_path(svm, eid), text))
+        text = _render_config(svm, addrs, _export_ids(ids))
+        if text != state.config:
+            files.write_atomic(self.executor, config_path(svm), text)
+            written.append((config_path(svm), text))
+        self._verify(written)
+
+    def _rollback(self, svm, addrs, ids, eid, old_text, old, reload=True):
         """Put the files back as they were; reload (best effort).
 
         So that a rejected export does not make every later reload fail.
+        Without ``reload`` (Ganesha was not told yet) the files suffice.
         """
         try:
             if old is not None and eid in ids:
@@ -769,18 +947,41 @@ class Ganesha(object):
                 self._write_config(svm, addrs,
                                    tuple(i for i in ids if i != eid))
                 files.remove(self.executor, export_path(svm, eid))
-            state = self._status(svm)
-            if state['running']:
-                self._reload(svm, state['pid'])
+            if reload:
+                state = self._status(svm)
+                if state['running']:
+                    self._reload(svm, state['pid'])
         except exception.ArcaError as err:
             LOG.error('Could not roll back export %d of SVM %s: %s',
                       eid, svm, err)
 
+    def _running(self, svm, pid):
+        return pid is not None and self._pid_alive(svm, pid)
+
+    def _live(self, svm, pid, eid):
+        """:meth:`_dbus_display` of a running instance; None if unknown.
+
+        None without asking when no pid file names a running instance, or
+        when this instance (by pid) is known not to answer on D-Bus: its
+        bus name is taken once at start, so that does not change.
+        """
+        if pid is None or self._no_dbus.get(svm) == pid:
+            return None
+        return self._dbus_display(svm, eid)
+
+    def _reload_running(self, svm, pid):
+        """SIGHUP the instance ``pid`` if it runs; it has no D-Bus."""
+        if not self._running(svm, pid):
+            return
+        self._no_dbus[svm] = pid
+        self._reload(svm, pid)
+
     def _apply(self, svm, pid, exp):
+        """Tell a running instance: D-Bus if it answers, else SIGHUP."""
         eid = exp.export_id
-        live = self._dbus_display(svm, eid)
+        live = self._live(svm, pid, eid)
         if live is None:
-            self._reload(svm, pid)
+            self._reload_running(svm, pid)
             return
         if live and live[0] != exp.path:
             self._dbus_remove(svm, eid)
@@ -817,25 +1018,22 @@ class Ganesha(object):
         validate.svm_name(svm)
         eid = export_id(eid)
         with locks.svm(svm):
-            addrs, ids = self._read_config(svm)
-            return self._remove_locked(svm, eid, addrs, ids,
-                                       self._status(svm))
+            return self._remove_locked(svm, eid, self._read_state(svm))
 
-    def _remove_locked(self, svm, eid, addrs, ids, state):
-        has_file = eid in self._list_ids(svm)
+    def _remove_locked(self, svm, eid, state):
+        addrs, ids = self._config(svm, state)
         changed = False
         if eid in ids:
             self._write_config(svm, addrs, tuple(i for i in ids
                                                  if i != eid))
             changed = True
-        if state['running']:
-            live = self._dbus_display(svm, eid)
-            if live:
-                self._dbus_remove(svm, eid)
-                changed = True
-            elif live is None and changed:
-                self._reload(svm, state['pid'])
-        if has_file:
+        live = self._live(svm, state.pid, eid)
+        if live:
+            self._dbus_remove(svm, eid)
+            changed = True
+        elif live is None and changed:
+            self._reload_running(svm, state.pid)
+        if eid in state.exports:
             files.remove(self.executor, export_path(svm, eid))
             changed = True
         return changed

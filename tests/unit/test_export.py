@@ -23,36 +23,75 @@ class ExportManagerTestCase(base.TestCase):
         self.mgr.ganesha = mock.Mock()
         self.mgr.ganesha.export_ids.return_value = []
 
-    def test_publish_new(self):
-        self.mgr.ganesha.export_ids.return_value = [1, 3]
-        self.mgr.ganesha.get_export.return_value = ganesha.Export(
-            1, '/var/lib/arca/mnt/other', '/other')
+    def served(self):
+        """The arguments of the one ganesha.serve call."""
+        self.mgr.ganesha.serve.assert_called_once()
+        return self.mgr.ganesha.serve.call_args
+
+    def test_publish(self):
         exp = self.mgr.publish('svm_a', 'vol-1',
                                [('10.0.0.0/24', 'rw'), ('10.1.0.7', 'ro')])
-        self.assertEqual(
-            ganesha.Export(2, MNT, '/vol-1', (
-                ganesha.ClientRule('10.0.0.0/24', 'rw', 'no_root_squash'),
-                ganesha.ClientRule('10.1.0.7', 'ro', 'no_root_squash')),
-                False), exp)
+        self.assertEqual(self.mgr.ganesha.serve.return_value, exp)
         self.mgr.xfs.mount.assert_called_once_with('/dev/arca/vol-1', MNT,
                                                    options=())
-        self.mgr.ganesha.add_export.assert_called_once_with('svm_a', exp)
+        self.assertEqual(mock.call(
+            'svm_a', MNT, '/vol-1',
+            [ganesha.ClientRule('10.0.0.0/24', 'rw', 'no_root_squash'),
+             ganesha.ClientRule('10.1.0.7', 'ro', 'no_root_squash')],
+            read_only=False, create=True), self.served())
+        self.pool.get.assert_called_once_with('vol-1')
 
-    def test_publish_existing_updates_clients(self):
-        old = ganesha.Export(4, MNT, '/vol-1', (), False)
-        self.mgr.ganesha.export_ids.return_value = [4]
-        self.mgr.ganesha.get_export.return_value = old
-        exp = self.mgr.publish('svm_a', 'vol-1', [('10.0.0.9', 'rw')])
-        self.assertEqual(4, exp.export_id)
-        self.mgr.ganesha.add_export.assert_not_called()
-        self.mgr.ganesha.update_export.assert_called_once_with('svm_a', exp)
+    def test_publish_known_lv_not_looked_up(self):
+        self.mgr.publish('svm_a', 'vol-1',
+                         info={'name': 'vol-1', 'active': True})
+        self.pool.get.assert_not_called()
+        self.mgr.xfs.mount.assert_called_once()
+
+    def test_publish_info_of_other_lv_ignored(self):
+        self.mgr.publish('svm_a', 'vol-1',
+                         info={'name': 'vol-2', 'active': True})
+        self.pool.get.assert_called_once_with('vol-1')
+
+    def test_publish_clients_function(self):
+        def add(current):
+            return list(current or ()) + [('10.0.0.9', 'rw')]
+
+        self.mgr.publish('svm_a', 'vol-1', add)
+        clients = self.served()[0][3]
+        self.assertEqual(
+            [ganesha.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
+            clients(None))
+        old = (ganesha.ClientRule('10.0.0.9', 'ro'),)
+        self.assertRaises(exception.InvalidInput, clients, old)
+        self.assertEqual(
+            [ganesha.ClientRule('10.0.0.1', 'ro', 'no_root_squash'),
+             ganesha.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
+            clients((ganesha.ClientRule('10.0.0.1', 'ro'),)))
+
+    def test_publish_mounted_already(self):
+        self.mgr.publish('svm_a', 'vol-1', mounted=True)
+        self.pool.get.assert_not_called()
+        self.mgr.xfs.mount.assert_not_called()
+        self.served()
+
+    def test_mount_copy(self):
+        self.assertEqual(MNT, self.mgr.mount_copy(
+            'vol-1', info={'name': 'vol-1', 'active': True}))
+        self.mgr.xfs.mount_copy.assert_called_once_with(
+            '/dev/arca/vol-1', MNT, options=())
+        self.pool.get.assert_not_called()
+
+    def test_mount_copy_missing_lv(self):
+        self.pool.get.return_value = None
+        self.assertRaises(exception.NotFound, self.mgr.mount_copy, 'vol-1')
+        self.mgr.xfs.mount_copy.assert_not_called()
 
     def test_publish_mount_options(self):
         self.mgr.publish('svm_a', 'vol-1', read_only=True,
                          mount_options=('ro', 'nouuid'))
         self.mgr.xfs.mount.assert_called_once_with(
             '/dev/arca/vol-1', MNT, options=('ro', 'nouuid'))
-        self.assertTrue(self.mgr.ganesha.add_export.call_args[0][1].read_only)
+        self.assertTrue(self.served()[1]['read_only'])
 
     def test_publish_activates_inactive_lv(self):
         self.pool.get.return_value = {'name': 'vol-1', 'active': False}
@@ -63,7 +102,7 @@ class ExportManagerTestCase(base.TestCase):
         self.pool.get.return_value = None
         self.assertRaises(exception.NotFound, self.mgr.publish, 'svm_a',
                           'vol-1')
-        self.mgr.ganesha.add_export.assert_not_called()
+        self.mgr.ganesha.serve.assert_not_called()
 
     @ddt.data([('10.0.0.1/24', 'rw')], [('10.0.0.1', 'RW')],
               [('10.0.0.1', 'rw'), ('10.0.0.1/32', 'ro')], [('*', 'rw')],
@@ -72,33 +111,38 @@ class ExportManagerTestCase(base.TestCase):
         self.assertRaises((exception.InvalidInput, ValueError),
                           self.mgr.publish, 'svm_a', 'vol-1', clients)
         self.mgr.xfs.mount.assert_not_called()
-        self.mgr.ganesha.add_export.assert_not_called()
+        self.mgr.ganesha.serve.assert_not_called()
+
+    def test_find(self):
+        self.assertEqual(self.mgr.ganesha.find_export.return_value,
+                         self.mgr.find('svm_a', 'vol-1'))
+        self.mgr.ganesha.find_export.assert_called_once_with('svm_a', MNT)
 
     def test_set_clients(self):
-        old = ganesha.Export(4, MNT, '/vol-1', (), False)
-        self.mgr.ganesha.export_ids.return_value = [4]
-        self.mgr.ganesha.get_export.return_value = old
         exp = self.mgr.set_clients('svm_a', 'vol-1', [('fd00::/64', 'ro')])
-        self.assertEqual((ganesha.ClientRule('fd00::/64', 'ro',
-                                             'no_root_squash'),),
-                         exp.clients)
+        self.assertEqual(self.mgr.ganesha.serve.return_value, exp)
+        self.assertEqual(mock.call(
+            'svm_a', MNT, '/vol-1',
+            [ganesha.ClientRule('fd00::/64', 'ro', 'no_root_squash')],
+            read_only=None, create=False), self.served())
+        self.mgr.xfs.mount.assert_not_called()
 
     def test_set_clients_not_published(self):
+        self.mgr.ganesha.serve.return_value = None
         self.assertRaises(exception.NotFound, self.mgr.set_clients, 'svm_a',
                           'vol-1', [])
+        self.assertIsNone(self.mgr.set_clients('svm_a', 'vol-1', [],
+                                               missing_ok=True))
 
     def test_unpublish(self):
-        self.mgr.ganesha.export_ids.return_value = [4]
-        self.mgr.ganesha.get_export.return_value = ganesha.Export(
-            4, MNT, '/vol-1', (), False)
         self.mgr.unpublish('svm_a', 'vol-1')
-        self.mgr.ganesha.remove_export.assert_called_once_with('svm_a', 4)
+        self.mgr.ganesha.withdraw.assert_called_once_with('svm_a', MNT)
         self.mgr.xfs.unmount.assert_called_once_with(MNT)
 
-    def test_unpublish_absent_is_idempotent(self):
-        self.mgr.unpublish('svm_a', 'vol-1')
-        self.mgr.ganesha.remove_export.assert_not_called()
-        self.mgr.xfs.unmount.assert_called_once_with(MNT)
+    def test_unpublish_keeps_mount(self):
+        self.mgr.unpublish('svm_a', 'vol-1', unmount=False)
+        self.mgr.ganesha.withdraw.assert_called_once_with('svm_a', MNT)
+        self.mgr.xfs.unmount.assert_not_called()
 
     def test_mount_exports(self):
         self.mgr.mount_exports([ganesha.Export(1, MNT, '/vol-1')])
@@ -108,9 +152,3 @@ class ExportManagerTestCase(base.TestCase):
     def test_lv_name_of_foreign_path(self):
         self.assertRaises(exception.Conflict, export.lv_name_of,
                           ganesha.Export(1, '/var/lib/arca/mnt/a/b', '/b'))
-
-    def test_no_free_id(self):
-        self.mgr.ganesha.export_ids.return_value = list(range(1, 65536))
-        self.mgr.ganesha.get_export.return_value = None
-        self.assertRaises(exception.CapacityExceeded, self.mgr.publish,
-                          'svm_a', 'vol-1')

@@ -8,12 +8,12 @@ import os
 from unittest import mock
 
 import ddt
-from oslo_rootwrap import filters
 
 from arca_openstack import exception
 from arca_openstack.node import ganesha
 from tests.unit import base
 from tests.unit import fake_executor
+from tests.unit import fake_node
 from tests.unit import rootwrap_check
 
 SVM = 'svm_a'
@@ -189,71 +189,12 @@ class Named(str):
         return obj
 
 
-class NodeFake(fake_executor.FakeExecutor):
-    """FakeExecutor plus an in-memory view of the node's Arca files.
-
-    tee/mv/rm/ls/mkdir/cat under the Arca directories act on ``fs``;
-    everything else is answered by the scripted rules.
-    """
-
-    BASES = ('/var/lib/arca/', '/run/arca/', '/var/log/arca/')
-
-    def __init__(self):
-        super().__init__()
-        self.fs = {}
-        self.corrupt = set()
-
-    def _run(self, cmd, process_input, timeout):
-        if cmd[0] in ('tee', 'mv', 'rm', 'ls', 'mkdir') or (
-                cmd[0] == 'cat' and cmd[1].startswith(self.BASES)):
-            self.commands.append(tuple(cmd))
-            self.inputs.append(process_input)
-            return self._fs(cmd, process_input)
-        return super()._run(cmd, process_input, timeout)
-
-    def _fs(self, cmd, data):
-        ok = fake_executor.executor.Result(0, '', '')
-        if cmd[0] == 'tee':
-            self.fs[cmd[1]] = data
-        elif cmd[0] == 'mv':
-            self.fs[cmd[3]] = self.fs.pop(cmd[2])
-        elif cmd[0] == 'rm':
-            self.fs.pop(cmd[2], None)
-        elif cmd[0] == 'ls':
-            prefix = cmd[2] + '/'
-            names = sorted(p[len(prefix):] for p in self.fs
-                           if p.startswith(prefix))
-            return fake_executor.executor.Result(
-                0, ''.join(n + '\n' for n in names), '')
-        elif cmd[0] == 'cat':
-            if cmd[1] not in self.fs:
-                return fake_executor.executor.Result(
-                    1, '', 'cat: %s: No such file or directory\n' % cmd[1])
-            text = self.fs[cmd[1]]
-            if cmd[1] in self.corrupt:
-                text = text[:-2]
-            return fake_executor.executor.Result(0, text, '')
-        return ok
-
-
 class GaneshaTestCase(base.TestCase):
 
     def setUp(self):
-        # Registered before the base class's rootwrap check, so that the
-        # patch is still active when that check runs at cleanup.
-        real = filters.KillFilter._program
-
-        def program(filt, pid):
-            if pid in FAKE_GANESHA_PIDS:
-                return '/usr/bin/ganesha.nfsd'
-            return real(filt, pid)
-
-        patcher = mock.patch.object(filters.KillFilter, '_program',
-                                    program)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        fake_node.patch_kill_filter(self, FAKE_GANESHA_PIDS)
         super().setUp()
-        self.executor = NodeFake()
+        self.executor = fake_node.FakeFiles()
         self.g = ganesha.Ganesha(self.executor, start_timeout=1,
                                  stop_timeout=1, reload_timeout=1,
                                  poll_interval=0.25)
@@ -283,6 +224,17 @@ class GaneshaTestCase(base.TestCase):
     def write_cmds(self, path):
         return [('tee', path + '.tmp'), ('mv', '-f', path + '.tmp', path),
                 ('cat', path)]
+
+    def state_cmd(self):
+        return ('grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF, EXPORTS,
+                PIDFILE)
+
+    def add_cmds(self, eid=1):
+        """Write an export file and the config including it, check both."""
+        path = '%s/%d.conf' % (EXPORTS, eid)
+        return [('tee', path + '.tmp'), ('mv', '-f', path + '.tmp', path),
+                ('tee', CONF + '.tmp'), ('mv', '-f', CONF + '.tmp', CONF),
+                ('cat', path, CONF)]
 
     def running_cmds(self):
         return [('cat', PIDFILE), ('cat', '/proc/%d/cmdline' % PID)]
@@ -656,14 +608,13 @@ class ExportTestCase(GaneshaTestCase):
 
     def test_add_without_config(self):
         self.assertRaises(exception.NotFound, self.g.add_export, SVM, exp1())
-        self.assertCommands(('cat', CONF))
+        self.assertCommands(self.state_cmd())
 
     def test_add_not_running(self):
         self.configured()
         self.assertTrue(self.g.add_export(SVM, exp1()))
-        self.assertCommands(
-            ('cat', CONF), ('cat', EXPORTS + '/1.conf'), ('cat', PIDFILE),
-            *self.write_cmds(EXPORTS + '/1.conf'), *self.write_cmds(CONF))
+        # Not running (no pid file): the files are all it takes.
+        self.assertCommands(self.state_cmd(), *self.add_cmds())
         self.assertEqual(EXPORT1_TEXT, self.executor.fs[EXPORTS + '/1.conf'])
         self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [1]),
                          self.executor.fs[CONF])
@@ -672,8 +623,7 @@ class ExportTestCase(GaneshaTestCase):
         self.configured([1])
         self.with_export(exp1())
         self.assertFalse(self.g.add_export(SVM, exp1()))
-        self.assertCommands(('cat', CONF), ('cat', EXPORTS + '/1.conf'),
-                            ('cat', PIDFILE))
+        self.assertCommands(self.state_cmd())
 
     def test_add_identical_running_is_noop(self):
         self.configured([1])
@@ -682,8 +632,22 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.on(*self.display_cmd(1), stdout=display(
             1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'))
         self.assertFalse(self.g.add_export(SVM, exp1()))
-        self.assertCommands(('cat', CONF), ('cat', EXPORTS + '/1.conf'),
-                            *self.running_cmds(), self.display_cmd(1))
+        self.assertCommands(self.state_cmd(), self.display_cmd(1))
+
+    def test_add_identical_but_not_served_is_applied(self):
+        self.configured([1])
+        self.with_export(exp1())
+        self.running()
+        self.executor.on(*self.display_cmd(1), stdout=display(
+            1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'))
+        self.executor.on(*self.display_cmd(1), stderr=NOT_FOUND,
+                         exit_code=1, times=2)
+        self.executor.on(*DBUS, IFACE + 'AddExport', stdout=ADDED)
+        self.assertTrue(self.g.add_export(SVM, exp1()))
+        # Nothing to write; the running instance gets it.
+        self.assertEqual(['grep', 'dbus-send', 'dbus-send', 'dbus-send',
+                          'dbus-send'],
+                         [c[0] for c in self.executor.commands])
 
     def test_add_identical_without_dbus_trusts_files(self):
         self.configured([1])
@@ -702,10 +666,9 @@ class ExportTestCase(GaneshaTestCase):
                          exit_code=1, times=1)
         self.executor.on(*DBUS, IFACE + 'AddExport', stdout=ADDED)
         self.assertTrue(self.g.add_export(SVM, exp1()))
+        # D-Bus answering tells that it runs: no pid check.
         self.assertCommands(
-            ('cat', CONF), ('cat', EXPORTS + '/1.conf'),
-            *self.running_cmds(),
-            *self.write_cmds(EXPORTS + '/1.conf'), *self.write_cmds(CONF),
+            self.state_cmd(), *self.add_cmds(),
             self.display_cmd(1),
             DBUS + (IFACE + 'AddExport',
                     'string:/var/lib/arca/svm/svm_a/exports/1.conf',
@@ -723,13 +686,15 @@ class ExportTestCase(GaneshaTestCase):
             1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'), times=1)
         self.executor.on(*DBUS, IFACE + 'UpdateExport', stdout=UPDATED)
         self.assertTrue(self.g.update_export(SVM, new))
-        self.assertEqual(
-            [self.display_cmd(1),
-             DBUS + (IFACE + 'UpdateExport',
-                     'string:/var/lib/arca/svm/svm_a/exports/1.conf',
-                     'string:EXPORT(Export_Id=1)'),
-             self.display_cmd(1)],
-            [c for c in self.executor.commands if c[0] == 'dbus-send'])
+        path = EXPORTS + '/1.conf'
+        # The config is unchanged: only the export file is written.
+        self.assertCommands(
+            self.state_cmd(), *self.write_cmds(path),
+            self.display_cmd(1),
+            DBUS + (IFACE + 'UpdateExport',
+                    'string:/var/lib/arca/svm/svm_a/exports/1.conf',
+                    'string:EXPORT(Export_Id=1)'),
+            self.display_cmd(1))
         self.assertEqual(new, self.g.get_export(SVM, 1))
 
     def test_update_dbus_path_change_is_remove_then_add(self):
@@ -752,6 +717,8 @@ class ExportTestCase(GaneshaTestCase):
             [c[5].rsplit('.', 1)[1] for c in self.executor.commands
              if c[0] == 'dbus-send'])
         self.assertEqual(new, self.g.get_export(SVM, 1))
+        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [1]),
+                         self.executor.fs[CONF])
 
     def test_add_dbus_reply_with_errors(self):
         self.configured()
@@ -804,11 +771,41 @@ class ExportTestCase(GaneshaTestCase):
         self.hup_log(LOG_HUP + LOG_DONE)
         self.assertTrue(self.g.add_export(SVM, exp1()))
         self.assertCommands(
-            ('cat', CONF), ('cat', EXPORTS + '/1.conf'),
-            *self.running_cmds(),
-            *self.write_cmds(EXPORTS + '/1.conf'), *self.write_cmds(CONF),
-            self.display_cmd(1), *self.hup_cmds())
+            self.state_cmd(), *self.add_cmds(), self.display_cmd(1),
+            ('cat', '/proc/%d/cmdline' % PID), *self.hup_cmds())
         self.assertEqual(1, self.sleep.call_count)
+
+    def test_no_dbus_remembered_per_pid(self):
+        self.configured()
+        self.running()
+        self.no_dbus(NO_NAME)
+        self.hup_log(LOG_HUP + LOG_DONE)
+        self.g.add_export(SVM, exp1())
+        self.executor.reset()
+        self.g.add_export(SVM, exp1(export_id=2, pseudo='/vol2',
+                                    path=MNT + 'vol2'))
+        # Its bus name is taken at start: no D-Bus now, none later.
+        self.assertCommands(
+            self.state_cmd(), *self.add_cmds(2),
+            ('cat', '/proc/%d/cmdline' % PID), *self.hup_cmds())
+        # A new instance (pid) is asked again.
+        self.executor.reset()
+        self.running(4243)
+        self.executor.on('kill', '-HUP', '4243')
+        self.executor.on('tail', '-c', '+1001', LOGFILE, stdout=(
+            LOG_HUP + LOG_DONE).replace('nfsd-4242', 'nfsd-4243'))
+        self.g.remove_export(SVM, 2)
+        self.assertIn(self.display_cmd(2), self.executor.commands)
+
+    def test_in_sync_without_dbus_asks_nothing_more(self):
+        self.configured()
+        self.running()
+        self.no_dbus(NO_NAME)
+        self.hup_log(LOG_HUP + LOG_DONE)
+        self.g.add_export(SVM, exp1())
+        self.executor.reset()
+        self.assertFalse(self.g.add_export(SVM, exp1()))
+        self.assertCommands(self.state_cmd())
 
     @ddt.data(Named('dup', LOG_DUP), Named('syntax', LOG_SYNTAX),
               Named('missing_include', LOG_MISSING_INCLUDE))
@@ -860,14 +857,30 @@ class ExportTestCase(GaneshaTestCase):
             ('tail', '-c', '+1001', LOGFILE)))
         self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
 
-    def test_readback_mismatch_before_reload(self):
+    def test_stale_pid_file_is_not_running(self):
+        self.configured()
+        self.executor.fs[PIDFILE] = '4242\n'
+        self.executor.on('cat', '/proc/4242/cmdline', exit_code=1)
+        self.no_dbus(NO_NAME)
+        self.assertTrue(self.g.add_export(SVM, exp1()))
+        self.assertNotIn('kill', [c[0] for c in self.executor.commands])
+
+    @ddt.data(EXPORTS + '/1.conf', CONF)
+    def test_readback_mismatch_before_reload(self, corrupt):
         self.configured()
         self.running()
-        self.executor.corrupt.add(EXPORTS + '/1.conf')
+        self.executor.corrupt.add(corrupt)
         self.assertRaises(exception.ConfigInvalid, self.g.add_export, SVM,
                           exp1())
         self.assertNotIn('kill', [c[0] for c in self.executor.commands])
         self.assertNotIn('dbus-send', [c[0] for c in self.executor.commands])
+        # Rolled back (Ganesha was never told, so no reload): the config
+        # is rewritten without the export (a config that keeps reading
+        # back wrong stops the roll-back there).
+        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5']),
+                         self.executor.fs[CONF])
+        if corrupt != CONF:
+            self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
 
     def test_remove_dbus(self):
         self.configured([1, 7])
@@ -880,8 +893,7 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.on(*DBUS, IFACE + 'RemoveExport', stdout=REMOVED)
         self.assertTrue(self.g.remove_export(SVM, 1))
         self.assertCommands(
-            ('cat', CONF), *self.running_cmds(), ('ls', '-1A', EXPORTS),
-            *self.write_cmds(CONF), self.display_cmd(1),
+            self.state_cmd(), *self.write_cmds(CONF), self.display_cmd(1),
             DBUS + (IFACE + 'RemoveExport', 'uint16:1'),
             self.display_cmd(1), ('rm', '-f', EXPORTS + '/1.conf'))
         self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [7]),
@@ -895,8 +907,8 @@ class ExportTestCase(GaneshaTestCase):
         self.hup_log(LOG_HUP + LOG_DONE)
         self.assertTrue(self.g.remove_export(SVM, 1))
         self.assertCommands(
-            ('cat', CONF), *self.running_cmds(), ('ls', '-1A', EXPORTS),
-            *self.write_cmds(CONF), self.display_cmd(1), *self.hup_cmds(),
+            self.state_cmd(), *self.write_cmds(CONF), self.display_cmd(1),
+            ('cat', '/proc/%d/cmdline' % PID), *self.hup_cmds(),
             ('rm', '-f', EXPORTS + '/1.conf'))
 
     def test_remove_absent_is_noop(self):
@@ -905,16 +917,152 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.on(*self.display_cmd(1), stderr=NOT_FOUND,
                          exit_code=1)
         self.assertFalse(self.g.remove_export(SVM, 1))
-        self.assertCommands(('cat', CONF), *self.running_cmds(),
-                            ('ls', '-1A', EXPORTS), self.display_cmd(1))
+        self.assertCommands(self.state_cmd(), self.display_cmd(1))
 
     def test_remove_not_running(self):
         self.configured([1])
         self.with_export(exp1())
         self.assertTrue(self.g.remove_export(SVM, 1))
-        self.assertCommands(('cat', CONF), ('cat', PIDFILE),
-                            ('ls', '-1A', EXPORTS), *self.write_cmds(CONF),
+        self.assertCommands(self.state_cmd(), *self.write_cmds(CONF),
                             ('rm', '-f', EXPORTS + '/1.conf'))
+
+    # -- by path: find, serve, withdraw --
+
+    def test_read_state(self):
+        self.configured([1, 7])
+        self.with_export(exp1())
+        self.executor.fs[EXPORTS + '/7.conf.tmp'] = 'half\n'
+        self.executor.fs[EXPORTS + '/notes'] = 'x\n'
+        self.executor.fs[EXPORTS + '/0.conf'] = 'x\n'
+        self.running()
+        state = self.g._read_state(SVM)
+        self.assertEqual((self.executor.fs[CONF], {1: EXPORT1_TEXT}, PID),
+                         tuple(state))
+        self.assertCommands(self.state_cmd())
+
+    @ddt.data('', 'x\n', '0\n', '-1\n')
+    def test_read_state_no_pid(self, text):
+        if text:
+            self.executor.fs[PIDFILE] = text
+        state = self.g._read_state(SVM)
+        self.assertEqual((None, {}, None), tuple(state))
+
+    def test_read_state_fails(self):
+        self.executor.on('grep', exit_code=2,
+                         stderr='grep: /var/lib/arca/svm: Input/output '
+                         'error\n')
+        self.executor._run = fake_executor.FakeExecutor._run.__get__(
+            self.executor)
+        self.assertRaises(exception.CommandFailed, self.g._read_state, SVM)
+
+    def test_find_export(self):
+        self.configured([1, 2])
+        self.with_export(exp1(export_id=2, path=MNT + 'vol2',
+                              pseudo='/vol2'))
+        self.with_export(exp1())
+        self.assertEqual(exp1(), self.g.find_export(SVM, MNT + 'vol1'))
+        self.assertIsNone(self.g.find_export(SVM, MNT + 'vol3'))
+        self.assertCommands(self.state_cmd(), self.state_cmd())
+
+    def test_find_export_foreign_file(self):
+        self.executor.fs[EXPORTS + '/1.conf'] = EXPORT1_TEXT.replace(
+            'Squash = root_squash', 'Squash = none')
+        self.assertRaises(exception.ParseError, self.g.find_export, SVM,
+                          MNT + 'vol1')
+        self.executor.fs[EXPORTS + '/1.conf'] = EXPORT1_TEXT
+        self.executor.fs[EXPORTS + '/2.conf'] = EXPORT1_TEXT
+        self.assertRaises(exception.ParseError, self.g.find_export, SVM,
+                          MNT + 'vol2')
+
+    @ddt.data('/etc', MNT, MNT + '../x', None)
+    def test_by_path_bad_path(self, path):
+        for call in (lambda: self.g.find_export(SVM, path),
+                     lambda: self.g.withdraw(SVM, path),
+                     lambda: self.g.serve(SVM, path, '/v', [])):
+            self.assertRaises(exception.InvalidInput, call)
+        self.assertEqual([], self.executor.commands)
+
+    def test_serve_new_takes_lowest_free_id(self):
+        # 2 is taken by a file, 3 by an include (its file lost).
+        self.configured([2, 3])
+        self.with_export(exp1(export_id=2, path=MNT + 'vol2',
+                              pseudo='/vol2'))
+        exp = self.g.serve(SVM, MNT + 'vol5', '/vol5',
+                           [('10.0.0.7', 'rw')])
+        self.assertEqual(ganesha.Export(
+            1, MNT + 'vol5', '/vol5', (ganesha.ClientRule('10.0.0.7', 'rw'),),
+            False), exp)
+        self.assertCommands(self.state_cmd(), *self.add_cmds(1))
+        self.assertEqual(exp, self.g.get_export(SVM, 1))
+
+    def test_serve_no_free_id(self):
+        self.configured([1, 2])
+        with mock.patch.object(ganesha, 'MAX_EXPORT_ID', 2):
+            self.assertRaises(exception.CapacityExceeded, self.g.serve, SVM,
+                              MNT + 'vol5', '/vol5', [])
+        self.assertCommands(self.state_cmd())
+
+    def test_serve_existing_keeps_id_and_pseudo(self):
+        self.configured([4])
+        self.with_export(exp1(export_id=4))
+        exp = self.g.serve(SVM, MNT + 'vol1', '/ignored', [], read_only=True)
+        self.assertEqual((4, '/vol1', (), True),
+                         (exp.export_id, exp.pseudo, exp.clients,
+                          exp.read_only))
+        self.assertCommands(self.state_cmd(),
+                            *self.write_cmds(EXPORTS + '/4.conf'))
+
+    def test_serve_clients_function(self):
+        self.configured([1])
+        self.with_export(exp1())
+        seen = []
+
+        def add(current):
+            seen.append(current)
+            return list(current) + [('10.0.0.9', 'rw')]
+
+        exp = self.g.serve(SVM, MNT + 'vol1', '/vol1', add, read_only=None)
+        self.assertEqual([exp1().clients], seen)
+        self.assertEqual(exp1().clients + (
+            ganesha.ClientRule('10.0.0.9', 'rw'),), exp.clients)
+        self.assertEqual(1, [c[0] for c in self.executor.commands].count(
+            'grep'))
+
+    def test_serve_function_gets_none_when_new(self):
+        self.configured()
+        exp = self.g.serve(SVM, MNT + 'vol1', '/vol1',
+                           lambda current: [] if current is None else None)
+        self.assertEqual((), exp.clients)
+
+    def test_serve_function_result_checked(self):
+        self.configured([1])
+        self.with_export(exp1())
+        self.assertRaises(exception.InvalidInput, self.g.serve, SVM,
+                          MNT + 'vol1', '/vol1',
+                          lambda current: [('x', 'rw')])
+        self.assertEqual(EXPORT1_TEXT, self.executor.fs[EXPORTS + '/1.conf'])
+
+    def test_serve_no_create(self):
+        self.configured()
+        self.assertIsNone(self.g.serve(SVM, MNT + 'vol1', '/vol1', [],
+                                       create=False))
+        self.assertCommands(self.state_cmd())
+
+    @ddt.data([('10.0.0.1/24', 'rw')], [('10.0.0.1', 'RW')], 'x')
+    def test_serve_bad_clients_touch_nothing(self, clients):
+        self.assertRaises(exception.InvalidInput, self.g.serve, SVM,
+                          MNT + 'vol1', '/vol1', clients)
+        self.assertEqual([], self.executor.commands)
+
+    def test_withdraw(self):
+        self.configured([1])
+        self.with_export(exp1())
+        self.assertTrue(self.g.withdraw(SVM, MNT + 'vol1'))
+        self.assertCommands(self.state_cmd(), *self.write_cmds(CONF),
+                            ('rm', '-f', EXPORTS + '/1.conf'))
+        self.executor.reset()
+        self.assertFalse(self.g.withdraw(SVM, MNT + 'vol1'))
+        self.assertCommands(self.state_cmd())
 
 
 class EnsureTestCase(GaneshaTestCase):
@@ -1009,6 +1157,9 @@ class RootwrapTestCase(GaneshaTestCase):
                     ['stat', '-c', '%s', LOGFILE],
                     ['tail', '-c', '+1001', LOGFILE],
                     ['tail', '-n', '20', LOGFILE],
+                    ['grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF,
+                     EXPORTS, PIDFILE],
+                    ['cat', EXPORTS + '/7.conf', CONF],
                     list(DBUS) + [IFACE + 'DisplayExport', 'uint16:7'],
                     list(DBUS) + [IFACE + 'RemoveExport', 'uint16:7'],
                     list(DBUS) + [IFACE + 'AddExport',
@@ -1056,6 +1207,18 @@ class RootwrapTestCase(GaneshaTestCase):
         ['kill', '-STOP', '4242'],
         ['kill', '4242'],
         ['cat', '/proc/self/environ'], ['cat', '/proc/1/environ'],
+        ['cat', CONF, '/etc/shadow'], ['cat', CONF, EXPORTS + '/1.conf'],
+        ['cat', EXPORTS + '/1.conf', '/var/lib/arca/svm/x/../../../etc/a'],
+        ['grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF, '/etc',
+         PIDFILE],
+        ['grep', '-r', '-H', '-Z', '-a', '-e', '^', '/etc/shadow',
+         EXPORTS, PIDFILE],
+        ['grep', '-r', '-H', '-Z', '-a', '-e', 'x', CONF, EXPORTS,
+         PIDFILE],
+        ['grep', '-r', '-H', '-Z', '-a', '-f', '/etc/shadow', CONF,
+         EXPORTS, PIDFILE],
+        ['grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF,
+         EXPORTS + '/../../..', PIDFILE],
         ['cat', '/proc/1/../../etc/shadow'],
         ['stat', '-c', '%s', '/etc/shadow'],
         ['tail', '-c', '+1', '/etc/shadow'],

@@ -225,6 +225,15 @@ class SVMPoolsTestCase(base.TestCase):
         self.svms.ensure.assert_called_once_with(self.name,
                                                  prepare_exports=prepare)
 
+    def test_ensure_svm_may_skip_the_running_check(self):
+        self._records(**{self.name: record(self.name, '10.0.0.10/24')})
+        self.svms.ganesha.status.return_value = {'running': False}
+        self.svms.ensure = mock.Mock()
+        rec = self.pools.ensure_svm(PROJECT, check_running=False)
+        self.assertEqual(self.name, rec['name'])
+        self.svms.ganesha.status.assert_not_called()
+        self.svms.ensure.assert_not_called()
+
     def test_shared_without_record_or_pool(self):
         pools = svm_pools.SVMPools(self.svms, self.pool,
                                    self.settings._replace(mapping='shared',
@@ -247,8 +256,11 @@ class SVMPoolsTestCase(base.TestCase):
         self.assertFalse(self.pools.release_if_unused(self.name))
         self.pool.list.return_value = []
         self.svms.ganesha.export_ids.return_value = [1]
+        self.executor.reset()
         self.assertFalse(self.pools.release_if_unused(self.name))
         self.svms.delete.assert_not_called()
+        # An SVM with exports needs no further look (record, LVs).
+        self.assertEqual([], self.executor.commands)
 
     def test_release_disabled_or_shared(self):
         self.svms.delete = mock.Mock()

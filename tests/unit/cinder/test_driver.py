@@ -23,6 +23,7 @@ from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
+from tests.unit import fake_ganesha
 
 objects.register_all()
 
@@ -101,9 +102,7 @@ class DriverTestCase(base.TestCase):
         self.driver.do_setup(None)
         # lvs look-ups of several LVs are answered from the lv() rules.
         self.executor.lvs_by_name = True
-        self.ganesha = mock.Mock()
-        self.ganesha.export_ids.return_value = []
-        self.ganesha.status.return_value = {'running': True}
+        self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.svms.ganesha = self.ganesha
         self.driver.svms.netns = mock.Mock()
         self.driver.exports.ganesha = self.ganesha
@@ -144,11 +143,6 @@ class DriverTestCase(base.TestCase):
                          '--mountpoint', '/var/lib/arca/mnt/' + lv,
                          exit_code=1, times=1)
 
-    def export_removed_on_unpublish(self):
-        def removed(svm_name, eid):
-            self.ganesha.export_ids.return_value = []
-        self.ganesha.remove_export.side_effect = removed
-
     def vg(self, *rows):
         self.executor.on(*(LVS + ('arca',)), stdout=report(*rows))
 
@@ -171,9 +165,15 @@ class DriverTestCase(base.TestCase):
         exp = ganesha.Export(eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
                              tuple(ganesha.ClientRule(c, 'rw')
                                    for c in clients))
-        self.ganesha.export_ids.return_value = [eid]
-        self.ganesha.get_export.return_value = exp
+        self.ganesha.put(SVM, exp)
         return exp
+
+    def export_of(self, lv=LV):
+        """The export the SVM now serves for ``lv``, or None."""
+        return self.ganesha.find_export(SVM, '/var/lib/arca/mnt/' + lv)
+
+    def clients_of(self, lv=LV):
+        return [c.network for c in self.export_of(lv).clients]
 
     def file_size(self, path, size):
         self.executor.on('stat', '-c', '%s', path, stdout='%d\n' % size)
@@ -291,7 +291,7 @@ class VolumeTestCase(DriverTestCase):
         self.ran('mount', '-t', 'xfs', '/dev/arca/' + LV, MNT)
         self.ran('truncate', '-s', '>%d' % GiB, FILE)
         self.ran('chmod', '0660', FILE)
-        exp = self.ganesha.add_export.call_args[0][1]
+        exp = self.export_of()
         self.assertEqual((), exp.clients)
         self.assertEqual('/' + LV, exp.pseudo)
         cmds = self.executor.commands
@@ -360,10 +360,10 @@ class VolumeTestCase(DriverTestCase):
         self.mounted(LV)
         self.svm_exists()
         self.vg()
-        self.export_removed_on_unpublish()
         with mock.patch.object(self.driver.svms, 'delete') as delete:
             self.driver.delete_volume(self.volume)
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.ganesha.withdraw.assert_called_once_with(SVM, MNT)
+        self.assertIsNone(self.export_of())
         self.ran('umount', MNT)
         self.ran('lvremove', '-f', 'arca/' + LV)
         delete.assert_called_once_with(SVM)
@@ -533,13 +533,12 @@ class SnapshotTestCase(DriverTestCase):
             self.driver.revert_to_snapshot(self.ctx, self.volume,
                                            self._snapshot())
         revert.assert_called_once_with(LV, SNAP_LV)
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.ganesha.withdraw.assert_called_once_with(SVM, MNT)
         cmds = self.executor.commands
         self.assertLess(cmds.index(('umount', MNT)),
                         cmds.index(('xfs_admin', '-U', 'generate',
                                     '/dev/arca/' + LV)))
-        clients = self.ganesha.update_export.call_args[0][1].clients
-        self.assertEqual(('10.9.0.1',), tuple(c.network for c in clients))
+        self.assertEqual(['10.9.0.1'], self.clients_of())
 
     def test_revert_missing_snapshot(self):
         self.lv(LV, row(LV, 2, TAGS))
@@ -547,7 +546,7 @@ class SnapshotTestCase(DriverTestCase):
         self.assertRaises(exception.VolumeBackendAPIException,
                           self.driver.revert_to_snapshot, self.ctx,
                           self.volume, self._snapshot())
-        self.ganesha.remove_export.assert_not_called()
+        self.ganesha.withdraw.assert_not_called()
 
 
 @ddt.ddt
@@ -564,8 +563,7 @@ class ConnectionTestCase(DriverTestCase):
         self.mounted(LV)
 
     def _clients(self):
-        exp = self.ganesha.update_export.call_args[0][1]
-        return [c.network for c in exp.clients]
+        return self.clients_of()
 
     def test_initialize_connection(self):
         self.exported(clients=['10.9.0.1'])
@@ -589,22 +587,11 @@ class ConnectionTestCase(DriverTestCase):
     def test_initialize_connection_again_changes_nothing(self):
         self.exported(clients=['10.9.0.2'])
         self.driver.initialize_connection(self.volume, {'ip': '10.9.0.2'})
-        # Only publish's idempotent update, no set_clients change.
-        for call in self.ganesha.update_export.call_args_list:
-            self.assertEqual(['10.9.0.2'], [c.network for c in
-                                            call[0][1].clients])
+        self.assertEqual(['10.9.0.2'], self._clients())
 
     def test_initialize_connection_republishes_lost_export(self):
-        self.ganesha.export_ids.return_value = []
-        exp = ganesha.Export(1, MNT, '/' + LV, ())
-
-        def added(svm_name, export):
-            self.ganesha.export_ids.return_value = [1]
-            self.ganesha.get_export.return_value = export
-        self.ganesha.add_export.side_effect = added
-        del exp
         self.driver.initialize_connection(self.volume, {'ip': '10.9.0.2'})
-        self.ganesha.add_export.assert_called_once()
+        self.assertEqual(1, len(self.ganesha.added))
         self.assertEqual(['10.9.0.2'], self._clients())
 
     @ddt.data(None, {}, {'ip': ''}, {'ip': '10.0.0.0/24'},
@@ -632,12 +619,16 @@ class ConnectionTestCase(DriverTestCase):
     def test_terminate_unknown_client_changes_nothing(self):
         self.exported(clients=['10.9.0.1'])
         self.driver.terminate_connection(self.volume, {'ip': '10.9.0.7'})
-        self.ganesha.update_export.assert_not_called()
+        self.assertEqual(['10.9.0.1'], self._clients())
+
+    def test_terminate_not_exported(self):
+        self.driver.terminate_connection(self.volume, {'ip': '10.9.0.7'})
+        self.assertIsNone(self.export_of())
 
     def test_terminate_missing_lv(self):
         self.lv(LV)
         self.driver.terminate_connection(self.volume, {'ip': '10.9.0.7'})
-        self.ganesha.update_export.assert_not_called()
+        self.ganesha.serve.assert_not_called()
 
     def test_terminate_multiattach_same_host_keeps(self):
         self.exported(clients=['10.9.0.2'])
@@ -649,7 +640,7 @@ class ConnectionTestCase(DriverTestCase):
         vol.volume_attachment = objects.VolumeAttachmentList(objects=att)
         self.driver.terminate_connection(vol, {'ip': '10.9.0.2',
                                                'host': 'c2'})
-        self.ganesha.update_export.assert_not_called()
+        self.ganesha.serve.assert_not_called()
 
     def test_ensure_export_rebuilds_and_restores_clients(self):
         self.ganesha.status.return_value = {'running': False}
@@ -661,8 +652,7 @@ class ConnectionTestCase(DriverTestCase):
             self.driver.ensure_export(self.ctx, self.volume)
         ensure.assert_called_once_with(
             SVM, prepare_exports=self.driver._mount_exports)
-        exp = self.ganesha.add_export.call_args[0][1]
-        self.assertEqual(['10.9.0.5'], [c.network for c in exp.clients])
+        self.assertEqual(['10.9.0.5'], self._clients())
 
     def test_ensure_export_running_keeps_clients(self):
         self.exported(clients=['10.9.0.1'])
@@ -807,7 +797,7 @@ class ManageTestCase(DriverTestCase):
         self.ran('lvrename', 'arca', self.OLD, LV)
         self.ran('lvchange', '--deltag', 'arca.id=x', 'arca/' + LV)
         self.ran('lvchange', '--addtag', 'arca.svm=' + SVM, 'arca/' + LV)
-        self.ganesha.add_export.assert_called_once()
+        self.assertIsNotNone(self.export_of())
 
     def test_unmanage(self):
         self.lv(LV, row(LV, 2, TAGS))
@@ -815,7 +805,6 @@ class ManageTestCase(DriverTestCase):
         self.exported()
         self.svm_exists()
         self.vg()
-        self.export_removed_on_unpublish()
         with mock.patch.object(self.driver.svms, 'delete') as delete:
             self.driver.unmanage(self.volume)
         self.ran('umount', MNT)

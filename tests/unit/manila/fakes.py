@@ -15,6 +15,7 @@ from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
+from tests.unit import fake_ganesha
 
 GiB = 1024 ** 3
 PROJECT = '0123456789abcdef0123456789abcdef'
@@ -147,10 +148,7 @@ class DriverTestCase(base.TestCase):
         self.driver = self.make_driver(self.conf)
         # lvs look-ups of several LVs are answered from the lv() rules.
         self.executor.lvs_by_name = True
-        self.ganesha = mock.Mock()
-        self.ganesha.export_ids.return_value = []
-        self.ganesha.get_export.return_value = None
-        self.ganesha.status.return_value = {'running': True}
+        self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.svms.ganesha = self.ganesha
         self.driver.svms.netns = mock.Mock()
         self.driver.exports.ganesha = self.ganesha
@@ -214,19 +212,16 @@ class DriverTestCase(base.TestCase):
                          mountpoint, stdout=quota_report(used_bytes,
                                                          mountpoint))
 
-    def exported(self, lv=LV, clients=(), eid=1, read_only=False):
+    def exported(self, lv=LV, clients=(), eid=1, read_only=False, svm=SVM):
         exp = ganesha.Export(eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
                              tuple(ganesha.ClientRule(c, a)
                                    for c, a in clients), read_only)
-        self.ganesha.export_ids.return_value = [eid]
-        self.ganesha.get_export.return_value = exp
+        self.ganesha.put(svm, exp)
         return exp
 
-    def export_removed_on_unpublish(self):
-        def removed(svm_name, eid):
-            self.ganesha.export_ids.return_value = []
-            self.ganesha.get_export.return_value = None
-        self.ganesha.remove_export.side_effect = removed
+    def export_of(self, lv=LV, svm=SVM):
+        """The export ``svm`` now serves for ``lv``, or None."""
+        return self.ganesha.find_export(svm, '/var/lib/arca/mnt/' + lv)
 
     def ran(self, *cmd):
         self.assertIn(tuple(cmd), self.executor.commands)

@@ -243,8 +243,8 @@ class ShareTestCase(fakes.DriverTestCase):
         self.ran('mount', '-t', 'xfs', '-o', 'prjquota', DEV, MNT)
         self.ran(*PROJECT_CMD)
         self.ran(*self.limit_cmd(1))
-        exp = self.ganesha.add_export.call_args[0][1]
-        self.assertEqual(SVM, self.ganesha.add_export.call_args[0][0])
+        svm, exp = self.ganesha.added[-1]
+        self.assertEqual(SVM, svm)
         self.assertEqual((), exp.clients)
         self.assertEqual('/' + LV, exp.pseudo)
         self.assertEqual(MNT, exp.path)
@@ -317,12 +317,11 @@ class ShareTestCase(fakes.DriverTestCase):
     def test_delete_share(self):
         self.lv(LV, row(LV, 3, TAGS))
         self.exported()
-        self.export_removed_on_unpublish()
         self.mounted(LV)
         self.vg()
         self.svm_exists()
         self.driver.delete_share(None, self.share)
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
         self.ran('umount', MNT)
         self.ran('lvremove', '-f', 'arca/' + LV)
         self.assertLess(self.index('umount', MNT),
@@ -414,9 +413,9 @@ class AccessTestCase(fakes.DriverTestCase):
         self.current = self.exported(clients=[('10.9.9.9', 'rw')])
 
     def _applied(self):
-        self.ganesha.add_export.assert_not_called()
-        self.assertEqual(1, self.ganesha.update_export.call_count)
-        svm, exp = self.ganesha.update_export.call_args[0]
+        self.assertEqual([], self.ganesha.added)
+        self.assertEqual(1, len(self.ganesha.updated))
+        svm, exp = self.ganesha.updated[-1]
         self.assertEqual(SVM, svm)
         return [(c.network, c.access) for c in exp.clients]
 
@@ -481,12 +480,11 @@ class AccessTestCase(fakes.DriverTestCase):
         self.assertEqual([('10.9.9.9', 'ro')], self._applied())
 
     def test_export_missing_is_recreated(self):
-        self.ganesha.export_ids.return_value = []
-        self.ganesha.get_export.return_value = None
+        self.ganesha.exports.clear()
         self.driver.update_access(None, self.share,
                                   [fakes.rule('a1', '10.0.0.5')], [], [],
                                   [])
-        svm, exp = self.ganesha.add_export.call_args[0]
+        svm, exp = self.ganesha.added[-1]
         self.assertEqual(SVM, svm)
         self.assertEqual((ganesha.ClientRule('10.0.0.5', 'rw'),),
                          exp.clients)
@@ -496,7 +494,7 @@ class AccessTestCase(fakes.DriverTestCase):
         result = self.driver.update_access(
             None, self.share, [], [], [fakes.rule('a1', '10.0.0.5')], [])
         self.assertEqual({}, result)
-        self.ganesha.update_export.assert_not_called()
+        self.assertEqual([], self.ganesha.updated)
 
     def test_share_gone_allow_fails(self):
         self.lv(LV)
@@ -506,7 +504,7 @@ class AccessTestCase(fakes.DriverTestCase):
                           [fakes.rule('a1', '10.0.0.5')], [], [])
 
     def test_ganesha_failure_raises(self):
-        self.ganesha.update_export.side_effect = ganesha.GaneshaError(
+        self.ganesha.serve.side_effect = ganesha.GaneshaError(
             svm=SVM, reason='reload not confirmed')
         self.assertRaises(exception.ShareBackendException,
                           self.driver.update_access, None, self.share,
@@ -527,7 +525,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
                  'arca.project=' + PROJECT, '--addtag', 'arca.share=' + SHARE,
                  '--addtag', 'arca.size=1', '--addtag', 'arca.svm=' + SVM)
         self.not_ran('xfs_freeze')
-        self.ganesha.add_export.assert_not_called()
+        self.assertEqual([], self.ganesha.added)
 
     def test_create_mountable_snapshot(self):
         self.lv(LV, row(LV, 3, TAGS))
@@ -545,7 +543,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
                                    '/dev/arca/' + SNAP_LV),
                         self.index('mount', '-t', 'xfs', '-o', 'ro,nouuid',
                                    '/dev/arca/' + SNAP_LV, SNAP_MNT))
-        svm, exp = self.ganesha.add_export.call_args[0]
+        svm, exp = self.ganesha.added[-1]
         self.assertEqual(SVM, svm)
         self.assertTrue(exp.read_only)
         self.assertEqual((), exp.clients)
@@ -581,10 +579,9 @@ class SnapshotTestCase(fakes.DriverTestCase):
     def test_delete_snapshot(self):
         self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
         self.exported(SNAP_LV, read_only=True)
-        self.export_removed_on_unpublish()
         self.mounted(SNAP_LV)
         self.driver.delete_snapshot(None, fakes.snapshot())
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
         self.ran('umount', SNAP_MNT)
         self.ran('lvremove', '-f', 'arca/' + SNAP_LV)
 
@@ -609,7 +606,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
                  fakes.rule('a2', 'fd00::5', 'rw')]
         self.driver.snapshot_update_access(None, fakes.snapshot(), rules,
                                            rules, [])
-        svm, exp = self.ganesha.update_export.call_args[0]
+        svm, exp = self.ganesha.updated[-1]
         self.assertEqual(SVM, svm)
         self.assertTrue(exp.read_only)
         self.assertEqual((ganesha.ClientRule('fd00::5', 'ro'),
@@ -624,7 +621,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.assertRaises(exception.InvalidSnapshotAccess,
                           self.driver.snapshot_update_access, None,
                           fakes.snapshot(), rules, rules[1:], [])
-        exp = self.ganesha.update_export.call_args[0][1]
+        exp = self.ganesha.updated[-1][1]
         self.assertEqual((ganesha.ClientRule('10.0.0.5', 'ro'),),
                          exp.clients)
 
@@ -645,18 +642,17 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.lv(LV + '-rvnew', times=1)
         self.lv(LV + '-rvold')
         self.exported(clients=[('10.0.0.5', 'rw')])
-        self.export_removed_on_unpublish()
         self.mounted(LV)
         with mock.patch.object(self.driver.pool, 'revert') as revert:
             self.driver.revert_to_snapshot(
                 None, fakes.snapshot(),
                 [fakes.rule('a1', '10.0.0.6', 'ro')], [])
         revert.assert_called_once_with(LV, SNAP_LV)
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
         self.ran('umount', MNT)
         self.ran('xfs_growfs', '-d', MNT)
         self.ran(*self.limit_cmd(1))
-        svm, exp = self.ganesha.add_export.call_args[0]
+        svm, exp = self.ganesha.added[-1]
         self.assertEqual((ganesha.ClientRule('10.0.0.6', 'ro'),),
                          exp.clients)
         self.assertLess(self.index('umount', MNT),
@@ -667,7 +663,6 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.lv(LV, row(LV, 3, TAGS))
         self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
         self.exported(clients=[('10.0.0.5', 'rw')])
-        self.export_removed_on_unpublish()
         self.mounted(SNAP_LV)
         self.mounted(LV)
         # Checked for the UUID change (after the unpublish's umount, which
@@ -687,7 +682,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.assertRaises(exception.ShareBackendException,
                           self.driver.revert_to_snapshot, None,
                           fakes.snapshot(), [], [])
-        self.ganesha.remove_export.assert_not_called()
+        self.assertEqual([], self.ganesha.removed)
 
     def test_create_share_from_snapshot(self):
         self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
@@ -721,7 +716,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
         # Instant: no walk of the copied tree.
         self.not_ran('xfs_quota', '-x', '-c', 'project -s -p %s 1'
                      % fakes.MNT2)
-        self.assertEqual(SVM, self.ganesha.add_export.call_args[0][0])
+        self.assertEqual(SVM, self.ganesha.added[-1][0])
 
     def test_create_share_from_snapshot_missing(self):
         self.lv(SNAP_LV)

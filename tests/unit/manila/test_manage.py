@@ -60,7 +60,7 @@ class ManageShareTestCase(fakes.DriverTestCase):
         self.ran(*self.limit_cmd(11))
         self.assertLess(cmds.index(('umount', OLD_MNT)),
                         cmds.index(('lvrename', 'arca', OLD, LV)))
-        self.assertEqual(SVM, self.ganesha.add_export.call_args[0][0])
+        self.assertEqual(SVM, self.ganesha.added[-1][0])
 
     def test_manage_unmanaged_share_with_snapshots(self):
         # A share Manila unmanaged, and its snapshots before it: they name
@@ -162,12 +162,11 @@ class ManageShareTestCase(fakes.DriverTestCase):
         self.used(0, MNT)
         self.svm_exists()
         self.exported()
-        self.export_removed_on_unpublish()
         result = self.driver.manage_existing(
             self._share('10.0.0.10:/' + LV), {})
         self.assertEqual(1, result['size'])
         self.not_ran('lvrename')
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
 
     def test_manage_with_server(self):
         drv = self.make_driver(fakes.FakeConf(dhss=True))
@@ -181,13 +180,12 @@ class ManageShareTestCase(fakes.DriverTestCase):
         self.ran('lvchange', '--addtag', 'arca.svm=' + fakes.SERVER_SVM,
                  'arca/' + LV)
         self.assertEqual(fakes.SERVER_SVM,
-                         self.ganesha.add_export.call_args[0][0])
+                         self.ganesha.added[-1][0])
 
     @ddt.data(True, False)
     def test_unmanage(self, with_server):
         self.lv(LV, row(LV, 3, TAGS))
         self.exported()
-        self.export_removed_on_unpublish()
         self.mounted(LV)
         self.svm_exists()
         self.vg()
@@ -195,7 +193,7 @@ class ManageShareTestCase(fakes.DriverTestCase):
             self.driver.unmanage_with_server(self.share)
         else:
             self.driver.unmanage(self.share)
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
         self.ran('umount', MNT)
         self.ran('lvchange', '--deltag', 'arca.svm=' + SVM, 'arca/' + LV)
         self.not_ran('lvremove')
@@ -244,7 +242,7 @@ class ManageSnapshotTestCase(fakes.DriverTestCase):
         self.ran('lvchange', '--deltag',
                  'arca.id=99999999-2222-3333-4444-555555555555',
                  'arca/' + SNAP_LV)
-        self.assertTrue(self.ganesha.add_export.call_args[0][1].read_only)
+        self.assertTrue(self.ganesha.added[-1][1].read_only)
 
     @ddt.data(
         (row(OLD, 3, origin='share-other'), 'not a snapshot of'),
@@ -274,13 +272,12 @@ class ManageSnapshotTestCase(fakes.DriverTestCase):
     def test_unmanage_snapshot(self, with_server):
         self.lv(SNAP_LV, row(SNAP_LV, 3, SNAP_TAGS, origin=LV))
         self.exported(SNAP_LV, read_only=True)
-        self.export_removed_on_unpublish()
         self.mounted(SNAP_LV)
         if with_server:
             self.driver.unmanage_snapshot_with_server(fakes.snapshot())
         else:
             self.driver.unmanage_snapshot(fakes.snapshot())
-        self.ganesha.remove_export.assert_called_once_with(SVM, 1)
+        self.assertEqual([(SVM, 1)], self.ganesha.removed)
         self.ran('lvchange', '--deltag', 'arca.svm=' + SVM,
                  'arca/' + SNAP_LV)
         self.not_ran('lvremove')

@@ -37,7 +37,7 @@ class EnsureTestCase(fakes.DriverTestCase):
             SHARE2: {'status': 'error', 'reapply_access_rules': False}},
             result)
         # The export keeps its clients until the rules are re-applied.
-        exp = self.ganesha.update_export.call_args[0][1]
+        exp = self.ganesha.updated[-1][1]
         self.assertEqual('10.0.0.5', exp.clients[0].network)
         self.driver.svms.netns.setup.assert_not_called()
 
@@ -49,9 +49,7 @@ class EnsureTestCase(fakes.DriverTestCase):
         snap_exp = share_exp._replace(export_id=2,
                                       path='/var/lib/arca/mnt/' + SNAP_LV,
                                       pseudo='/' + SNAP_LV, read_only=True)
-        self.ganesha.export_ids.return_value = [1, 2]
-        self.ganesha.get_export.side_effect = (
-            lambda svm, eid: share_exp if eid == 1 else snap_exp)
+        self.ganesha.put(SVM, snap_exp)
         self.lv(SNAP_LV, row(SNAP_LV, 3))
         self.ganesha.status.return_value = {'running': False}
         result = self.driver.ensure_shares(None, [fakes.share()])

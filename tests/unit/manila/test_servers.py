@@ -159,12 +159,11 @@ class ShareServerTestCase(fakes.DriverTestCase):
                           [info(alloc(), server_id='x;rm')])
 
     def test_teardown(self):
-        exp = ganesha.Export(3, '/var/lib/arca/mnt/' + LV, '/' + LV)
-        self.ganesha.export_ids.side_effect = [[3], [3], [], []]
-        self.ganesha.get_export.return_value = exp
+        self.ganesha.put(SERVER_SVM, ganesha.Export(
+            3, '/var/lib/arca/mnt/' + LV, '/' + LV))
         self.driver._teardown_server({'svm_name': SERVER_SVM,
                                       'svm_network': '{}'})
-        self.ganesha.remove_export.assert_called_once_with(SERVER_SVM, 3)
+        self.assertEqual([(SERVER_SVM, 3)], self.ganesha.removed)
         self.ganesha.stop.assert_called_once_with(SERVER_SVM)
         self.driver.svms.netns.delete.assert_called_once_with(SERVER_SVM)
         self.ran('rm', '-rf', '/var/lib/arca/svm/' + SERVER_SVM)
@@ -226,7 +225,7 @@ class ShareServerTestCase(fakes.DriverTestCase):
                  'arca.kind=share', '--addtag',
                  'arca.project=' + fakes.PROJECT, '--addtag',
                  'arca.svm=' + SERVER_SVM)
-        self.assertEqual(SERVER_SVM, self.ganesha.add_export.call_args[0][0])
+        self.assertEqual(SERVER_SVM, self.ganesha.added[-1][0])
 
     def test_server_svm_from_id_when_details_lack_it(self):
         server = fakes.share_server(svm_name=None)
