@@ -189,26 +189,48 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                        '%(node)s') % {'svm': svm, 'node': self.node_name})
         return record
 
-    def _location(self, svm, lv, version=None):
-        address = svm_pools.address_of(self._svm_record(svm), version)
+    def _location(self, svm, lv, version=None, record=None):
+        """NFS location of the LV's export.
+
+        :param record: the SVM's record, if read in this operation.
+        """
+        if record is None or record.get('name') != svm:
+            record = self._svm_record(svm)
+        address = svm_pools.address_of(record, version)
         return '%s:%s' % (svm_pools.nfs_host(address),
                           export.pseudo_path(lv))
 
     def _mount_exports(self, exports):
         self.exports.mount_exports(exports)
 
-    def _ensure_svm(self, project_id):
+    def _ensure_svm(self, project_id, check_running=True):
         return self.svm_pools.ensure_svm(
-            project_id, prepare_exports=self._mount_exports)
+            project_id, prepare_exports=self._mount_exports,
+            check_running=check_running)
 
-    def _publish_new(self, volume, lv, svm, size_gib):
-        """Serve a freshly made or cloned LV: SVM, mount, export, file."""
-        self._ensure_svm(volume.project_id)
-        self.exports.publish(svm, lv, clients=())
-        mountpoint = export.mountpoint(lv)
-        self.xfs.grow(mountpoint)
+    def _ensure_new_svm(self, project_id):
+        """The SVM of a new volume: made if missing, its record returned.
+
+        Whether its Ganesha runs is not looked at here: an export added
+        while it is down waits in its files, and create_export, which
+        Cinder calls before every attach, rebuilds the SVM.
+        """
+        return self._ensure_svm(project_id, check_running=False)
+
+    def _publish_new(self, volume, lv, svm, size_gib, info=None,
+                     mounted=False):
+        """Serve a freshly made or cloned LV: SVM, mount, export, file.
+
+        :param info: the LV as the pool gave it in this operation.
+        :param mounted: the LV was mounted in this operation.
+        """
+        record = self._ensure_new_svm(volume.project_id)
+        self.exports.publish(svm, lv, clients=(), info=info,
+                             mounted=mounted)
+        # publish() has just mounted it (under the LV's lock).
+        self.xfs.grow(export.mountpoint(lv), mounted=True)
         self.raw.grow(lv, size_gib * GiB)
-        return {'provider_location': self._location(svm, lv)}
+        return {'provider_location': self._location(svm, lv, record=record)}
 
     def _cleanup(self, lv, svm):
         """Best-effort removal of a half-made volume."""
@@ -229,14 +251,15 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             svm = self.svm_pools.svm_name(volume.project_id)
             # The LV first: its svm tag keeps a concurrent delete from
             # removing the SVM between ensure_svm and publish.
-            self.pool.create(lv, self._lv_size(size),
-                             tags=self._volume_tags(volume))
+            info = self.pool.create(lv, self._lv_size(size),
+                                    tags=self._volume_tags(volume))
             try:
-                self._ensure_svm(volume.project_id)
+                record = self._ensure_new_svm(volume.project_id)
                 self.xfs.mkfs(self.pool.device_path(lv))
-                self.exports.publish(svm, lv, clients=())
+                self.exports.publish(svm, lv, clients=(), info=info)
                 self.raw.create(lv, size * GiB)
-                return {'provider_location': self._location(svm, lv)}
+                return {'provider_location': self._location(
+                    svm, lv, record=record)}
             except Exception:
                 self._cleanup(lv, svm)
                 raise
@@ -251,12 +274,16 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         size = validate.size_gib(volume.size, 'volume size')
         svm = self.svm_pools.svm_name(volume.project_id)
         tags = self._volume_tags(volume)
-        self._require_lv(origin, _('The source'))
-        self.pool.snapshot(origin, lv, tags=tags)
+        # Snapshot and growth in one step; a missing origin is NotFound
+        # before anything is made.
+        info = self.pool.clone(origin, lv, self._lv_size(size), tags=tags)
         try:
-            self.pool.extend(lv, self._lv_size(size))
-            self.xfs.regenerate_uuid(self.pool.device_path(lv))
-            return self._publish_new(volume, lv, svm, size)
+            # The origin's XFS is mounted (or was, when it was
+            # snapshotted): the copy needs its log replayed and its own
+            # UUID, all on the way to being mounted.
+            self.exports.mount_copy(lv, info=info)
+            return self._publish_new(volume, lv, svm, size, info,
+                                     mounted=True)
         except Exception:
             self._cleanup(lv, svm)
             raise
@@ -283,17 +310,17 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 LOG.info('Volume %s has no LV %s: nothing to delete.',
                          volume.id, lv)
             else:
-                self.pool.remove(lv)
+                self.pool.remove(lv, info=info)
             self.svm_pools.release_if_unused(svm)
 
     def extend_volume(self, volume, new_size):
         with self._node(_('Extending volume %s') % volume.id):
             lv = self._lv(volume)
             new_size = validate.size_gib(new_size, 'new size')
-            self._require_lv(lv, _('Volume %s') % volume.id)
+            info = self._require_lv(lv, _('Volume %s') % volume.id)
             self.pool.extend(lv, self._lv_size(new_size))
-            mountpoint = self.exports.mount(lv)
-            self.xfs.grow(mountpoint)
+            mountpoint = self.exports.mount(lv, info=info)
+            self.xfs.grow(mountpoint, mounted=True)
             self.raw.grow(lv, new_size * GiB)
 
     # -------------------------------------------------------- snapshots
@@ -302,19 +329,17 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         with self._node(_('Creating snapshot %s') % snapshot.id):
             origin = self._lv(snapshot.volume)
             name = self._snap_lv(snapshot)
-            info = self._require_lv(origin, _('Volume %s')
-                                    % snapshot.volume_id)
-            fields = lvm.parse_tags(info['tags'])
             tags = lvm.make_tags(
                 kind=KIND_SNAPSHOT, id=validate.uuid(snapshot.id),
                 volume=validate.uuid(snapshot.volume.name_id),
-                project=fields.get('project'), svm=fields.get('svm'),
                 size=validate.size_gib(snapshot.volume_size))
             # No xfs_freeze around it: device-mapper suspends the origin
             # with lockfs, which flushes and freezes the mounted XFS for the
             # instant of the snapshot (a filesystem frozen by hand makes
-            # that suspend fail with EBUSY, seen on kernel 6.1).
-            self.pool.snapshot(origin, name, tags=tags)
+            # that suspend fail with EBUSY, seen on kernel 6.1). Project and
+            # SVM come from the origin's tags, read in the same look-up.
+            self.pool.snapshot(origin, name, tags=tags,
+                               inherit=('project', 'svm'))
 
     def delete_snapshot(self, snapshot):
         with self._node(_('Deleting snapshot %s') % snapshot.id,
@@ -357,36 +382,45 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                     clients.append((ip, 'rw'))
         return clients
 
-    def _ensure_published(self, volume, clients_if_new=()):
-        """The volume's SVM serves and its export exists (idempotent)."""
+    def _ensure_published(self, volume, clients):
+        """The volume's SVM serves and its export exists (idempotent).
+
+        :param clients: function of the export's current client rules
+            (None if it has no export) giving the clients it should have.
+        :returns: (LV name, SVM name, SVM record if read, else None).
+        """
         lv = self._lv(volume)
         info = self._require_lv(lv, _('Volume %s') % volume.id)
         svm = self._svm_of(volume, info)
+        record = None
         if svm not in self._ensured_svms:
             record = self.svms.get(svm)
             if record is None:
-                self._ensure_svm(volume.project_id)
+                record = self._ensure_svm(volume.project_id)
             elif not self.svms.ganesha.status(svm)['running']:
                 LOG.info('Rebuilding SVM %s and its exports.', svm)
                 self.svms.ensure(svm, prepare_exports=self._mount_exports)
             self._ensured_svms.add(svm)
         with locks.lock('cinder-clients', lv):
-            current = self.exports.find(svm, lv)
-            clients = (current.clients if current is not None
-                       else clients_if_new)
-            self.exports.publish(svm, lv, clients=clients)
-        return lv, svm
+            self.exports.publish(svm, lv, clients=clients, info=info)
+        return lv, svm, record
+
+    def _republish(self, volume):
+        """Export the volume; a new export admits the attached hosts."""
+        attached = self._attached_clients(volume)
+        self._ensure_published(
+            volume, lambda current: attached if current is None else current)
 
     def ensure_export(self, context, volume):
         with self._node(_('Re-exporting volume %s') % volume.id):
-            self._ensure_published(volume, self._attached_clients(volume))
+            self._republish(volume)
 
     def create_export(self, context, volume, connector):
         with self._node(_('Exporting volume %s') % volume.id):
             # Forget earlier checks: an attach after a node restart must
             # find its SVM running again.
             self._ensured_svms.clear()
-            self._ensure_published(volume, self._attached_clients(volume))
+            self._republish(volume)
 
     def remove_export(self, context, volume):
         # The export stays (closed to everyone but attached hosts); it
@@ -414,17 +448,18 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     def initialize_connection(self, volume, connector, **kwargs):
         ip = self._connector_ip(connector)
+
+        def admit(current):
+            clients = list(current or ())
+            if not any(rule.network == ip for rule in clients):
+                clients.append((ip, 'rw'))
+            return clients
+
         with self._node(_('Attaching volume %(vol)s to %(ip)s') % {
                 'vol': volume.id, 'ip': ip}):
-            lv, svm = self._ensure_published(volume)
-            with locks.lock('cinder-clients', lv):
-                current = self.exports.find(svm, lv)
-                clients = [(r.network, r.access) for r in current.clients]
-                if not any(network == ip for network, _access in clients):
-                    clients.append((ip, 'rw'))
-                    self.exports.set_clients(svm, lv, clients)
+            lv, svm, record = self._ensure_published(volume, admit)
             location = self._location(
-                svm, lv, ipaddress.ip_address(ip).version)
+                svm, lv, ipaddress.ip_address(ip).version, record=record)
         return {
             'driver_volume_type': 'nfs',
             'data': {
@@ -469,13 +504,12 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 return
             svm = self._svm_of(volume, info)
             with locks.lock('cinder-clients', lv):
-                current = self.exports.find(svm, lv)
-                if current is None:
-                    return
-                clients = [(r.network, r.access) for r in current.clients
-                           if ip is not None and r.network != ip]
-                if len(clients) != len(current.clients):
-                    self.exports.set_clients(svm, lv, clients)
+                # No connector: every client goes.
+                self.exports.set_clients(
+                    svm, lv, lambda current: [
+                        rule for rule in current
+                        if ip is not None and rule.network != ip],
+                    missing_ok=True)
 
     # ----------------------------------------------------------- images
 

@@ -100,8 +100,6 @@ class DriverTestCase(base.TestCase):
         self.driver = driver.ArcaNFSDriver(configuration=self.conf)
         self.driver.executor = self.executor
         self.driver.do_setup(None)
-        # lvs look-ups of several LVs are answered from the lv() rules.
-        self.executor.lvs_by_name = True
         self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.svms.ganesha = self.ganesha
         self.driver.svms.netns = mock.Mock()
@@ -130,6 +128,12 @@ class DriverTestCase(base.TestCase):
             self.executor.on(*(LVS + (target,)), exit_code=5,
                              stderr='Failed to find logical volume "%s"'
                              % target, times=times)
+
+    def found(self, names, *rows):
+        """ThinPool.lookup(*names) finds ``rows``."""
+        self.executor.on(*(LVS + ('-S', '||'.join(
+            'lv_name="%s"' % n for n in names), 'arca')),
+            stdout=report(*rows))
 
     def lv_appears(self, name, lv_row):
         """Missing at the first look, then there (made by lvcreate)."""
@@ -412,6 +416,7 @@ class VolumeTestCase(DriverTestCase):
 class SnapshotTestCase(DriverTestCase):
 
     def _snapshot_rows(self):
+        self.found((LV, SNAP_LV), row(LV, 2, TAGS))
         self.lv(LV, row(LV, 2, TAGS))
         self.lv(SNAP_LV)
         self.lv(SNAP_LV, row(SNAP_LV, 2, origin=LV))
@@ -427,9 +432,12 @@ class SnapshotTestCase(DriverTestCase):
         self.assertEqual([('lvcreate', '-s', '-kn', '-n', SNAP_LV,
                            'arca/' + LV, '--addtag', 'arca.id=' + SNAP,
                            '--addtag', 'arca.kind=snapshot', '--addtag',
-                           'arca.project=' + PROJECT, '--addtag',
-                           'arca.size=1', '--addtag', 'arca.svm=' + SVM,
-                           '--addtag', 'arca.volume=' + VOL)], create)
+                           'arca.size=1', '--addtag', 'arca.volume=' + VOL,
+                           '--addtag', 'arca.project=' + PROJECT,
+                           '--addtag', 'arca.svm=' + SVM)], create)
+        # One look-up (the volume and the snapshot's name), one lvcreate.
+        self.assertEqual(['lvs', 'lvcreate'],
+                         [c[0] for c in self.executor.commands])
         # dm suspend (lockfs) freezes the mounted XFS itself; a hand
         # freeze would make that suspend fail with EBUSY.
         self.not_ran(('xfs_freeze',))
@@ -458,10 +466,9 @@ class SnapshotTestCase(DriverTestCase):
         self.not_ran(('lvremove',))
 
     def _clone_rows(self, origin):
+        self.found((origin, LV2), row(origin, 2, TAGS))
         self.lv(origin, row(origin, 2, TAGS))
         self.lv(LV2, row(LV2, 2, TAGS.replace(VOL, VOL2), origin=origin))
-        self.executor.on(*(LVS + ('arca/' + LV2,)), exit_code=5,
-                         stderr='Failed to find logical volume', times=1)
         self.svm_exists()
         self.executor.on('xfs_admin', stdout='new UUID = '
                          '0b5c7b47-3bc9-4f8d-8d4a-3c1b5f0ab123\n')
@@ -587,11 +594,13 @@ class ConnectionTestCase(DriverTestCase):
     def test_initialize_connection_again_changes_nothing(self):
         self.exported(clients=['10.9.0.2'])
         self.driver.initialize_connection(self.volume, {'ip': '10.9.0.2'})
+        # One change, made under the SVM's lock, to the same clients.
+        self.ganesha.serve.assert_called_once()
         self.assertEqual(['10.9.0.2'], self._clients())
 
     def test_initialize_connection_republishes_lost_export(self):
         self.driver.initialize_connection(self.volume, {'ip': '10.9.0.2'})
-        self.assertEqual(1, len(self.ganesha.added))
+        self.ganesha.serve.assert_called_once()
         self.assertEqual(['10.9.0.2'], self._clients())
 
     @ddt.data(None, {}, {'ip': ''}, {'ip': '10.0.0.0/24'},
@@ -786,8 +795,10 @@ class ManageTestCase(DriverTestCase):
                           {'source-name': self.OLD})
 
     def test_manage_existing(self):
+        self.found((self.OLD, LV),
+                   row(self.OLD, 4, 'arca.kind=volume,arca.id=x'))
         self.lv(self.OLD, row(self.OLD, 4, 'arca.kind=volume,arca.id=x'))
-        self.lv_appears(LV, row(LV, 4, 'arca.kind=volume,arca.id=x'))
+        self.lv(LV, row(LV, 4, 'arca.kind=volume,arca.id=x'))
         self.executor.on('stat', stdout='%d\n' % (3 * GiB))
         self.mounted_later(LV)
         self.svm_exists()
@@ -847,8 +858,8 @@ class ManageTestCase(DriverTestCase):
                          origin=LV))
         self.lv(SNAP_LV, row(SNAP_LV, 2, 'arca.kind=snapshot,arca.size=1',
                              origin=LV))
-        self.executor.on(*(LVS + ('arca/' + SNAP_LV,)), exit_code=5,
-                         stderr='Failed to find logical volume', times=1)
+        self.found((old, SNAP_LV), row(old, 2, 'arca.kind=snapshot,'
+                                       'arca.size=1', origin=LV))
         snap = self._snapshot()
         self.assertEqual(1, self.driver.manage_existing_snapshot_get_size(
             snap, {'source-name': old}))

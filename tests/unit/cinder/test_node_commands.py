@@ -1,0 +1,164 @@
+"""How many commands each Cinder operation sends to the storage node.
+
+Each command is a round trip to the node (about a second through SSH and
+rootwrap on a remote node), so they make most of an operation's time: a
+thin clone is only fast if it takes few. Here the driver runs on the real
+node library (Ganesha included) against an in-memory node, and the counts
+are pinned so that they cannot silently grow again.
+"""
+
+from unittest import mock
+
+from cinder import context
+from cinder import objects
+from cinder.tests.unit import fake_snapshot
+from cinder.tests.unit import fake_volume
+
+from arca_openstack.cinder import driver
+from arca_openstack.node import ganesha
+from tests.unit import base
+from tests.unit.cinder import test_driver
+from tests.unit import fake_node
+
+objects.register_all()
+
+GiB = 1024 ** 3
+PROJECT = test_driver.PROJECT
+SVM = test_driver.SVM
+PID = 4242
+VOL = '11111111-2222-3333-4444-555555555555'
+CLONE = '22222222-2222-3333-4444-555555555555'
+COPY = '33333333-2222-3333-4444-555555555555'
+SNAP = '44444444-2222-3333-4444-555555555555'
+CONNECTOR = {'ip': '10.0.0.21', 'host': 'compute1'}
+
+# Upper bounds, with Ganesha answering no D-Bus (each change is a SIGHUP
+# confirmed in its log; the first change of a driver also asks D-Bus
+# once) and the SVM running. A clone of the same size is one look-up of
+# both LVs, lvcreate, the log replay and new UUID on the way to its mount
+# (5), the SVM's record, one read of the SVM's Ganesha files, the export
+# file and config written and read back (5), the reload (5: pid check,
+# log size, SIGHUP, two looks at the log) and the growth of filesystem
+# and image file (2); a larger one adds lvextend and truncate.
+MAX_COMMANDS = {
+    'create_volume': 20,
+    'create_snapshot': 2,
+    'create_cloned_volume': 22,
+    'create_volume_from_snapshot': 22,
+    'create_export': 6,
+    'initialize_connection': 12,
+    'terminate_connection': 10,
+    'delete_volume': 14,
+    'delete_snapshot': 2,
+}
+
+
+class NodeCommandsTestCase(base.TestCase):
+
+    def setUp(self):
+        fake_node.patch_kill_filter(self, [PID])
+        super().setUp()
+        self.ctx = context.RequestContext('user', PROJECT, is_admin=False)
+        self.counts = {}
+        self._boot(others=3)
+
+    def _boot(self, others):
+        """A new node whose SVM serves ``others`` volumes; a new driver."""
+        self.node = self.executor = fake_node.FakeNode()
+        self.driver = driver.ArcaNFSDriver(
+            configuration=test_driver.FakeConf())
+        self.driver.executor = self.node
+        self.driver.do_setup(None)
+        self.driver.svms.netns = mock.Mock()
+        self._svm(others)
+
+    def _svm(self, others):
+        """The project's SVM, running, serving ``others`` other volumes."""
+        base_dir = '/var/lib/arca/svm/' + SVM
+        self.node.fs[base_dir + '/svm.json'] = test_driver.svm_record()
+        ids = list(range(1, others + 1))
+        for eid in ids:
+            lv = 'vol-other-%d' % eid
+            self.node.fs['%s/exports/%d.conf' % (base_dir, eid)] = (
+                ganesha.render_export(ganesha.Export(
+                    eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
+                    (ganesha.ClientRule('10.0.0.99', 'rw'),))))
+        self.node.fs[base_dir + '/ganesha.conf'] = ganesha.render_config(
+            SVM, ['10.0.0.10'], ids)
+        self.node.start_ganesha(SVM, PID)
+
+    def _volume(self, vid, size=1):
+        return fake_volume.fake_volume_obj(self.ctx, id=vid, size=size,
+                                           project_id=PROJECT)
+
+    def run_op(self, name, *args):
+        self.node.reset()
+        result = getattr(self.driver, name)(*args)
+        self.counts[name] = len(self.node.commands)
+        return result
+
+    def assert_bounds(self):
+        over = {name: (count, MAX_COMMANDS[name])
+                for name, count in self.counts.items()
+                if count > MAX_COMMANDS[name]}
+        self.assertEqual({}, over, 'operations over their command budget '
+                         '(count, bound)')
+
+    def _served(self, lv):
+        return self.driver.exports.ganesha.find_export(
+            SVM, '/var/lib/arca/mnt/' + lv)
+
+    def test_volume_life_cycle(self):
+        vol = self._volume(VOL)
+        self.run_op('create_volume', vol)
+        snap = fake_snapshot.fake_snapshot_obj(
+            self.ctx, id=SNAP, volume_id=VOL, volume=vol, volume_size=1,
+            project_id=PROJECT)
+        self.run_op('create_snapshot', snap)
+        clone = self._volume(CLONE)
+        self.run_op('create_cloned_volume', clone, vol)
+        copy = self._volume(COPY)
+        self.run_op('create_volume_from_snapshot', copy, snap)
+        self.run_op('create_export', self.ctx, clone, CONNECTOR)
+        self.run_op('initialize_connection', clone, CONNECTOR)
+        self.assertEqual(['10.0.0.21'], [
+            rule.network for rule in self._served('vol-' + CLONE).clients])
+        self.run_op('terminate_connection', clone, CONNECTOR)
+        self.assertEqual((), self._served('vol-' + CLONE).clients)
+        for done in (clone, copy):
+            self.run_op('delete_volume', done)
+        self.run_op('delete_snapshot', snap)
+        self.assertEqual({'vol-' + VOL}, set(self.node.lvs))
+        self.assertEqual(['/var/lib/arca/mnt/vol-' + VOL],
+                         list(self.node.mounts))
+        self.assert_bounds()
+
+    def test_larger_clone(self):
+        vol = self._volume(VOL)
+        self.driver.create_volume(vol)
+        clone = self._volume(CLONE, size=2)
+        result = self.run_op('create_cloned_volume', clone, vol)
+        self.assertEqual('10.0.0.10:/vol-' + CLONE,
+                         result['provider_location'])
+        lvs = self.node.lvs
+        new = lvs['vol-' + CLONE]
+        # Its own UUID, its log replayed, mounted, grown and served.
+        self.assertNotEqual(lvs['vol-' + VOL]['uuid'], new['uuid'])
+        self.assertFalse(new['dirty'])
+        self.assertEqual('vol-' + CLONE,
+                         self.node.mounts['/var/lib/arca/mnt/vol-' + CLONE])
+        self.assertEqual((3 * GiB, 2 * GiB), (new['size'], new['image']))
+        self.assertIsNotNone(self._served('vol-' + CLONE))
+        self.assertLessEqual(self.counts['create_cloned_volume'],
+                             MAX_COMMANDS['create_cloned_volume'] + 2)
+
+    def _clone_count(self):
+        vol = self._volume(VOL)
+        self.driver.create_volume(vol)
+        self.run_op('create_cloned_volume', self._volume(CLONE), vol)
+        return self.counts['create_cloned_volume']
+
+    def test_counts_do_not_grow_with_the_svm(self):
+        few = self._clone_count()
+        self._boot(others=40)
+        self.assertEqual(few, self._clone_count())
