@@ -227,7 +227,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         record = self._ensure_new_svm(volume.project_id)
         self.exports.publish(svm, lv, clients=(), info=info,
                              mounted=mounted)
-        # publish() has just mounted it (under the LV's lock).
+        # Mounted in this operation (by publish() or the caller).
         self.xfs.grow(export.mountpoint(lv), mounted=True)
         self.raw.grow(lv, size_gib * GiB)
         return {'provider_location': self._location(svm, lv, record=record)}
