@@ -3,6 +3,7 @@ import ddt
 from arca_openstack import exception
 from arca_openstack.node import xfs
 from tests.unit import base
+from tests.unit import fake_node
 from tests.unit import rootwrap_check
 
 DEV = '/dev/arca/vol-1'
@@ -12,14 +13,7 @@ FINDMNT = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint')
 BLKID = ('blkid', '-p', '-o', 'value', '-s', 'TYPE')
 UUID = 'b2e1f0c3-9d8a-4b7c-8e6f-5a4b3c2d1e0f'
 
-DIRTY_LOG = '''\
-ERROR: The filesystem has valuable metadata changes in a log which needs to
-be replayed.  Mount the filesystem to replay the log, and unmount it before
-re-running xfs_admin.  If you are unable to mount the filesystem, then use
-the xfs_repair -L option to destroy the log and attempt a repair.
-Note that destroying the log may cause corruption -- please attempt a mount
-of the filesystem before doing this.
-'''
+DIRTY_LOG = fake_node.DIRTY_LOG
 NEW_UUID = '''\
 Clearing log and setting UUID
 writing all SBs
