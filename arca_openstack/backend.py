@@ -36,6 +36,25 @@ def pool_opts(noun, headroom_help):
     ]
 
 
+def unmanageable_reason(pool, name, info, kind):
+    """Why LV ``name`` cannot be managed as a ``kind``; None if it can.
+
+    ``info`` is the LV as looked up (None: missing). It must exist, be a
+    thin volume of ``pool``, not be a temporary LV of a revert and not be
+    tagged as something else.
+    """
+    if info is None:
+        return 'no LV %s/%s' % (pool.vg, name)
+    if info['segtype'] != 'thin' or info['pool'] != pool.pool:
+        return '%s is not a thin volume of pool %s' % (name, pool.pool)
+    if name.endswith(lvm.REVERT_SUFFIXES):
+        return '%s is a temporary LV of a revert in progress' % name
+    tagged = lvm.parse_tags(info['tags']).get('kind')
+    if tagged not in (None, kind):
+        return '%s holds a %s, not a %s' % (name, tagged, kind)
+    return None
+
+
 def gib_up(size_bytes):
     """Whole GiB holding ``size_bytes`` (at least 1)."""
     return max(1, int(math.ceil(size_bytes / float(lvm.GiB))))

@@ -47,7 +47,6 @@ SNAPSHOT_PREFIX = 'snap-'
 KIND_VOLUME = 'volume'
 KIND_SNAPSHOT = 'snapshot'
 NFS_OPTIONS = '-o vers=4.2'
-_TEMP_SUFFIXES = ('-rvnew', '-rvold')
 
 
 @interface.volumedriver
@@ -618,21 +617,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         name = self._ref_name(existing_ref, prefix)
         with self._node(_('Looking up %s') % name):
             info = self.pool.get(name)
-        reason = None
-        if info is None:
-            reason = _('no LV %(vg)s/%(lv)s') % {'vg': self.pool.vg,
-                                                 'lv': name}
-        elif info['segtype'] != 'thin' or info['pool'] != self.pool.pool:
-            reason = _('not a thin volume of pool %s') % self.pool.pool
-        elif name.endswith(_TEMP_SUFFIXES):
-            reason = _('a temporary LV of a revert in progress')
-        else:
-            tagged = lvm.parse_tags(info['tags']).get('kind')
-            if tagged not in (None, kind):
-                reason = _('it holds a %(tag)s, not a %(kind)s') % {
-                    'tag': tagged, 'kind': kind}
-            elif kind == KIND_SNAPSHOT and not (tagged or info['origin']):
-                reason = _('it is not a snapshot')
+        reason = backend.unmanageable_reason(self.pool, name, info, kind)
+        if (reason is None and kind == KIND_SNAPSHOT and
+                not (lvm.parse_tags(info['tags']).get('kind') or
+                     info['origin'])):
+            reason = _('%s is not a snapshot') % name
         if reason:
             raise exception.ManageExistingInvalidReference(
                 existing_ref=existing_ref, reason=reason)
@@ -665,13 +654,6 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         with self._node(_('Sizing LV %s') % name):
             return backend.gib_up(self._file_size(name, existing_ref))
 
-    def _retag(self, name, info, tags):
-        old = [t for t in info['tags'] if t.startswith(lvm.TAG_PREFIX)
-               and t not in tags]
-        if old:
-            self.pool.remove_tags(name, old)
-        self.pool.add_tags(name, tags)
-
     def manage_existing(self, volume, existing_ref):
         name, info = self._manageable(existing_ref, VOLUME_PREFIX,
                                       KIND_VOLUME)
@@ -687,7 +669,8 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 self.exports.unmount(name)
             if name != lv:
                 self.pool.rename(name, lv)
-            self._retag(lv, self.pool.get(lv), self._volume_tags(volume))
+            self.pool.replace_tags(lv, self.pool.get(lv),
+                                   self._volume_tags(volume))
             self.pool.extend(lv, self._lv_size(size))
             result = self._publish_new(volume, lv, svm, size)
             if old_svm and old_svm != svm:
@@ -735,7 +718,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 project=svm_pools.project_key(snapshot.project_id),
                 svm=self.svm_pools.svm_name(snapshot.project_id),
                 size=self._snapshot_size(info))
-            self._retag(new, self.pool.get(new), tags)
+            self.pool.replace_tags(new, self.pool.get(new), tags)
 
     def unmanage_snapshot(self, snapshot):
         # The LV stays as it is, listed by get_manageable_snapshots.
@@ -771,7 +754,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             if name in managed:
                 entry['safe_to_manage'] = False
                 entry['reason_not_safe'] = _('already managed')
-            elif name.endswith(_TEMP_SUFFIXES):
+            elif name.endswith(lvm.REVERT_SUFFIXES):
                 entry['safe_to_manage'] = False
                 entry['reason_not_safe'] = _('temporary LV of a revert')
             elif kind == KIND_VOLUME and fields.get('svm'):

@@ -65,7 +65,6 @@ SNAPSHOT_MOUNT = ('ro', 'nouuid')
 ACCESS_LEVELS = (constants.ACCESS_LEVEL_RW, constants.ACCESS_LEVEL_RO)
 NETWORK_TYPES = ('flat', 'vlan')
 SERVER_OWNER = 'arca.share_server=%s'
-_TEMP_SUFFIXES = ('-rvnew', '-rvold')
 
 
 def _get(obj, key, default=None):
@@ -896,30 +895,10 @@ class ArcaShareDriver(driver.ShareDriver):
     def _manageable(self, name, kind, error):
         with self._node(_('Looking up %s') % name):
             info = self.pool.get(name)
-        reason = None
-        if info is None:
-            reason = _('no LV %(vg)s/%(lv)s') % {'vg': self.pool.vg,
-                                                 'lv': name}
-        elif info['segtype'] != 'thin' or info['pool'] != self.pool.pool:
-            reason = _('%(lv)s is not a thin volume of pool %(pool)s') % {
-                'lv': name, 'pool': self.pool.pool}
-        elif name.endswith(_TEMP_SUFFIXES):
-            reason = _('%s is a temporary LV of a revert') % name
-        else:
-            tagged = lvm.parse_tags(info['tags']).get('kind')
-            if tagged not in (None, kind):
-                reason = _('%(lv)s holds a %(tag)s, not a %(kind)s') % {
-                    'lv': name, 'tag': tagged, 'kind': kind}
+        reason = backend.unmanageable_reason(self.pool, name, info, kind)
         if reason:
             raise error(reason=reason)
         return info
-
-    def _retag(self, name, info, tags):
-        old = [t for t in info['tags'] if t.startswith(lvm.TAG_PREFIX)
-               and t not in tags]
-        if old:
-            self.pool.remove_tags(name, old)
-        self.pool.add_tags(name, tags)
 
     def _adopt_snapshots(self, old_id, new_id):
         """Snapshots of a share managed under a new id follow the share.
@@ -984,7 +963,8 @@ class ArcaShareDriver(driver.ShareDriver):
             # Before the LV's own id changes, so that a retry still finds
             # the snapshots to carry over.
             self._adopt_snapshots(fields.get('id'), share['id'])
-            self._retag(lv, self.pool.get(lv), self._share_tags(share, svm))
+            self.pool.replace_tags(lv, self.pool.get(lv),
+                                   self._share_tags(share, svm))
             self.pool.extend(lv, self._lv_gib(size))
             self._ensure_svm(svm, share, share_server)
             self._serve(lv, svm, size)
@@ -1058,7 +1038,7 @@ class ArcaShareDriver(driver.ShareDriver):
                 kind=KIND_SNAPSHOT, id=validate.uuid(snapshot['id']),
                 share=share_id, project=share_fields.get('project'),
                 svm=svm, size=size)
-            self._retag(new, self.pool.get(new), tags)
+            self.pool.replace_tags(new, self.pool.get(new), tags)
             result = {'size': size, 'provider_location': new}
             if self._mountable(snapshot) and svm:
                 svm = validate.svm_name(svm)

@@ -23,6 +23,8 @@ LOG = logging.getLogger(__name__)
 
 GiB = 1024 ** 3
 TAG_PREFIX = 'arca.'
+# Names of the temporary LVs of a revert in progress (see revert()).
+REVERT_SUFFIXES = ('-rvnew', '-rvold')
 # lvcreate takes all tags in one command (so an LV never exists untagged);
 # the rootwrap filters hold one line per tag count, up to this many.
 MAX_TAGS = 8
@@ -564,8 +566,8 @@ class ThinPool(object):
         """
         name = validate.lv_name(name)
         snapshot = validate.lv_name(snapshot, what='snapshot name')
-        new = validate.lv_name(name + '-rvnew')
-        old = validate.lv_name(name + '-rvold')
+        new, old = (validate.lv_name(name + suffix)
+                    for suffix in REVERT_SUFFIXES)
         if snapshot in (name, new, old):
             raise exception.InvalidInput(what='snapshot name',
                                          value=snapshot,
@@ -589,6 +591,18 @@ class ThinPool(object):
         tags = _tags(tags)
         with self._locked(name):
             self._add_missing(self._require(name), tags)
+
+    def replace_tags(self, name, info, tags):
+        """Make ``tags`` the LV's only ``arca.`` tags (others stay).
+
+        ``info`` is the LV as looked up by the caller.
+        """
+        tags = _tags(tags)
+        old = [t for t in info['tags'] if t.startswith(TAG_PREFIX)
+               and t not in tags]
+        if old:
+            self.remove_tags(name, old)
+        self.add_tags(name, tags)
 
     def remove_tags(self, name, tags):
         name = validate.lv_name(name)
