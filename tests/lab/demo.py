@@ -16,6 +16,7 @@ shipped filters, exactly as on a remote storage node.
 import logging
 import tempfile
 import time
+import warnings
 
 from oslo_concurrency import lockutils
 
@@ -65,6 +66,8 @@ class Demo(object):
         self.started = time.monotonic()
         self.step_no = 0
         self.workdir = tempfile.mkdtemp(prefix='arca-demo-')
+        # The services' own deprecation warnings (eventlet) are not news.
+        warnings.simplefilter('ignore', DeprecationWarning)
         self.log = _Held()
         logging.getLogger().addHandler(self.log)
 
