@@ -262,17 +262,19 @@ def settings_from_conf(conf):
 
 
 def project_key(project_id):
-    """A project id as at most 32 characters of a-z 0-9 (deterministic).
+    """A project id as at most 32 characters of a-z 0-9, one per id.
 
-    Keystone ids (32 hex digits, or a dashed UUID) are kept as they are;
-    anything else is replaced by an 'x' and 31 hex digits of its SHA-256.
+    An id of 1-32 lowercase hex digits (Keystone's own ids) is kept as it
+    is; any other id (with dashes or capitals, from another identity
+    back-end) becomes an 'x' and 31 hex digits of its SHA-256. Hex keys
+    never start with 'x', so two distinct ids never share a key (and so
+    never share an SVM or an owner tag).
     """
     if not isinstance(project_id, str) or not project_id:
         raise exception.InvalidInput(what='project id', value=project_id,
                                      reason='must be a non-empty string')
-    key = project_id.lower().replace('-', '')
-    if _HEX_ID.match(key):
-        return key
+    if _HEX_ID.match(project_id):
+        return project_id
     return 'x' + hashlib.sha256(project_id.encode('utf-8')).hexdigest()[:31]
 
 

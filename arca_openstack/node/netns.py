@@ -1,8 +1,8 @@
 """SVM networking: one network namespace and one interface per SVM.
 
 An SVM's network is a namespace named exactly like the SVM, holding one
-interface (a VLAN sub-interface or a macvlan of a parent NIC, or one end
-of a veth pair whose other end joins a Linux bridge), its addresses and
+interface (a macvlan of a parent NIC or of a VLAN interface, or one end of
+a veth pair whose other end joins a Linux bridge), its addresses and
 default gateways. Everything inside a namespace is done with ``ip -n NS``
 (never ``ip netns exec``, which would need a rootwrap filter allowing any
 command inside any namespace).
@@ -14,6 +14,19 @@ limit (IFNAMSIZ - 1). The SVM interface keeps its name in every namespace,
 so a device left in the root namespace by an interrupted plug is known to
 be this SVM's and is finished rather than duplicated, and the rootwrap
 filters can pin every root-namespace change to these two prefixes.
+
+VLANs: Linux allows one VLAN interface per VLAN id on a parent, so the
+VLAN interface lives once in the root namespace (``avl`` and 12 hex digits
+of the SHA-256 of ``PARENT.VLAN``, or a VLAN interface the operator made
+there), shared by every SVM on that VLAN, and each SVM gets its own
+macvlan on it. Macvlans are made in ``private`` mode: an SVM receives the
+frames addressed to its own MAC (and the VLAN's broadcasts), never frames
+of a sibling SVM on the same parent, and cannot send to one either. The
+VLAN interface stays when its last SVM goes: deleting it would race with a
+new SVM on the same VLAN, and an idle VLAN interface costs nothing.
+Earlier releases put the VLAN interface itself into the namespace; such an
+SVM is moved onto the shared interface the next time it is plugged (see
+:class:`VlanInUse`).
 
 New interfaces are created directly inside the namespace (``ip link add
 ... netns SVM``), so a crash cannot leave them half-made; an SVM interface
@@ -34,6 +47,8 @@ from arca_openstack.node import validate
 MODES = ('vlan', 'macvlan', 'veth')
 INNER_PREFIX = 'asv'
 HOST_PREFIX = 'ash'
+VLAN_PREFIX = 'avl'
+MACVLAN_MODE = 'private'
 _HASH_LEN = 12
 
 InterfaceNames = collections.namedtuple('InterfaceNames', ['inner', 'host'])
@@ -53,6 +68,25 @@ another namespace.
 
 _NO_DEVICE = ('does not exist', 'Cannot find device')
 _NO_NETNS = 'Cannot open network namespace'
+_VLAN_TAKEN = 'VLAN device already exists'
+
+
+class VlanInUse(exception.Conflict):
+    """A VLAN id on a parent is held by an interface in another namespace.
+
+    That is an SVM made by an earlier release, whose namespace holds the
+    VLAN interface itself: plugging that SVM again frees the VLAN id.
+    """
+
+    def __init__(self, parent, vlan):
+        super().__init__(
+            what='VLAN', name='%s on %s' % (vlan, parent),
+            reason='is held by an interface in another network namespace '
+                   '(an SVM made by an earlier release holds its own VLAN '
+                   'interface: ensure that SVM to move it onto the shared '
+                   'VLAN interface)')
+        self.parent = parent
+        self.vlan = vlan
 
 
 def _fail(what, value, reason):
@@ -144,6 +178,14 @@ def interface_names(svm):
                           host=HOST_PREFIX + digest)
 
 
+def vlan_interface_name(parent, vlan):
+    """Name of the shared VLAN interface of ``vlan`` on ``parent``."""
+    key = '%s.%d' % (_ifname(parent, 'parent interface'),
+                     validate.vlan_id(vlan))
+    return VLAN_PREFIX + hashlib.sha256(
+        key.encode('ascii')).hexdigest()[:_HASH_LEN]
+
+
 def _parse_json(stdout, what):
     if not stdout.strip():
         return []
@@ -175,7 +217,15 @@ def parse_link(stdout):
         raise exception.ParseError(what='ip link show',
                                    reason='expected one interface, got %d'
                                    % len(data))
-    d = data[0]
+    return _link_from(data[0])
+
+
+def parse_links(stdout):
+    """Every :class:`Link` from ``ip -j -d link show``."""
+    return [_link_from(d) for d in _parse_json(stdout, 'ip link show')]
+
+
+def _link_from(d):
     info = d.get('linkinfo') or {}
     kind = info.get('info_kind')
     vlan = None
@@ -344,15 +394,19 @@ class Netns(object):
              mtu=None):
         """Give the SVM its interface; return its name in the namespace.
 
-        :param mode: 'vlan' (``vlan`` id on NIC ``parent``), 'macvlan'
-            (bridge-mode macvlan on ``parent``) or 'veth' (the host end
+        :param mode: 'vlan' (a macvlan on the shared VLAN interface of
+            ``vlan`` on NIC ``parent``), 'macvlan' (a macvlan on
+            ``parent``) or 'veth' (the host end
             joins the Linux bridge ``bridge``).
         :param mtu: set on the interface (and on a veth host end); None
             leaves the kernel's value.
 
         The namespace must exist. An interface already there with the same
         kind, parent and VLAN is kept (only brought up, MTU fixed); one of
-        another kind, parent or VLAN raises Conflict: unplug first.
+        another kind, parent or VLAN raises Conflict: unplug first. An
+        SVM's own VLAN interface made by an earlier release is replaced by
+        a macvlan on the shared one (addresses must then be set again, as
+        :meth:`setup` does).
         """
         _svm(svm)
         parent, vlan, bridge, mtu = self._plug_args(mode, parent, vlan,
@@ -360,21 +414,88 @@ class Netns(object):
         with self._lock(svm):
             return self._plug(svm, mode, parent, vlan, bridge, mtu)
 
-    def _check_lower(self, svm, link, mode, lower, vlan):
+    def _check_lower(self, svm, link, mode, lower):
         """Conflict unless ``link`` is what plug would have made."""
         name = '%s of SVM %s' % (link.name, svm)
-        if link.kind != mode:
+        kind = 'veth' if mode == 'veth' else 'macvlan'
+        if link.kind != kind:
             raise exception.Conflict(
                 what='interface', name=name,
-                reason='is a %s interface, not %s' % (link.kind, mode))
-        if mode == 'vlan' and link.vlan != vlan:
+                reason='is a %s interface, not %s' % (link.kind, kind))
+        if kind == 'macvlan' and (lower.ifindex is None
+                                  or link.link_index != lower.ifindex):
             raise exception.Conflict(
                 what='interface', name=name,
-                reason='is on VLAN %s, not %s' % (link.vlan, vlan))
-        if mode != 'veth' and link.link_index != lower.ifindex:
+                reason='is not on interface %s' % lower.name)
+
+    def _drop_legacy_vlan(self, svm, ns, link, parent, vlan):
+        """Delete an SVM's own VLAN interface made by an earlier release.
+
+        It holds the VLAN id on the parent, which every SVM on the VLAN
+        must share. Returns whether it was deleted; one on another parent
+        or VLAN is left for :meth:`_check_lower` to refuse.
+        """
+        if (link is None or link.kind != 'vlan' or link.vlan != vlan
+                or link.link_index != parent.ifindex):
+            return False
+        self._ip(ns, 'link', 'del', 'dev', link.name)
+        return True
+
+    def _find_vlan(self, parent, vlan):
+        """A VLAN interface of ``vlan`` on ``parent`` in the root namespace.
+
+        For a VLAN interface the operator made under another name.
+        """
+        links = parse_links(self._ip(None, '-j', '-d', 'link',
+                                     'show').stdout)
+        return next((link for link in links
+                     if link.kind == 'vlan' and link.vlan == vlan
+                     and link.link_index == parent.ifindex), None)
+
+    def _vlan_lower(self, parent, vlan, mtu):
+        """The VLAN interface the SVM's macvlan goes on; made if needed.
+
+        Returns its :class:`Link`; one just made has ``ifindex`` None (no
+        existing macvlan can be on it).
+        """
+        name = vlan_interface_name(parent.name, vlan)
+        link = self._link(None, name)
+        if link is None:
+            args = ('link', 'add', 'link', parent.name, 'name', name, 'type',
+                    'vlan', 'id', str(vlan))
+            result = self._ip(None, *args, check_exit_code=False)
+            if result.exit_code == 0:
+                link = Link(name, None, 'vlan', vlan, None, None, False,
+                            None, parent.ifindex)
+            elif 'File exists' in result.stderr:
+                # Made meanwhile by a plug of another SVM.
+                link = self._link(None, name)
+            elif _VLAN_TAKEN in result.stderr:
+                link = self._find_vlan(parent, vlan)
+                if link is None:
+                    raise VlanInUse(parent.name, vlan)
+            else:
+                self._fail_cmd(('ip',) + args, result)
+            if link is None:
+                raise exception.NotFound(what='VLAN interface', name=name)
+        if (link.kind != 'vlan' or link.vlan != vlan
+                or link.link_index != parent.ifindex):
             raise exception.Conflict(
-                what='interface', name=name,
-                reason='is not on parent interface %s' % lower.name)
+                what='interface', name=link.name,
+                reason='is not VLAN %s of %s' % (vlan, parent.name))
+        if link.name != name:
+            # The operator's: used as it is.
+            if not link.up or (mtu is not None and link.mtu < mtu):
+                raise exception.Conflict(
+                    what='VLAN interface', name=link.name,
+                    reason='must be up with an MTU of at least %s'
+                           % (mtu or "the SVM's"))
+            return link
+        # Raised, never lowered: other SVMs' macvlans may need more.
+        raise_mtu = mtu if mtu is not None and (link.mtu or 0) < mtu else None
+        if not link.up or raise_mtu is not None:
+            self._ensure_up(None, None, name, raise_mtu, True)
+        return link
 
     def _plug(self, svm, mode, parent, vlan, bridge, mtu):
         self._require_ns(svm)
@@ -390,38 +511,38 @@ class Netns(object):
                                      reason='is not a Linux bridge')
 
         inner = self._link(svm, names.inner)
+        stray = None if inner is not None else self._link(None,
+                                                          names.inner)
+        if mode == 'vlan':
+            if self._drop_legacy_vlan(svm, svm, inner, lower, vlan):
+                inner = None
+            if self._drop_legacy_vlan(svm, None, stray, lower, vlan):
+                stray = None
+            lower = self._vlan_lower(lower, vlan, mtu)
         host = None
         created = False
         if inner is not None:
-            self._check_lower(svm, inner, mode, lower, vlan)
+            self._check_lower(svm, inner, mode, lower)
+        elif stray is not None:
+            # Made in the root namespace but never moved in.
+            self._check_lower(svm, stray, mode, lower)
+            self._ip(None, 'link', 'set', 'dev', names.inner, 'netns', svm)
+            created = True
+        elif mode == 'veth':
+            host = self._link(None, names.host)
+            if host is not None:
+                raise exception.Conflict(
+                    what='interface', name=names.host,
+                    reason='exists in the root namespace but its peer '
+                           'is not in SVM %s' % svm)
+            self._ip(None, 'link', 'add', names.host, 'type', 'veth',
+                     'peer', 'name', names.inner, 'netns', svm)
+            created = True
         else:
-            stray = self._link(None, names.inner)
-            if stray is not None:
-                # Made in the root namespace but never moved in.
-                self._check_lower(svm, stray, mode, lower, vlan)
-                self._ip(None, 'link', 'set', 'dev', names.inner, 'netns',
-                         svm)
-                created = True
-            elif mode == 'veth':
-                host = self._link(None, names.host)
-                if host is not None:
-                    raise exception.Conflict(
-                        what='interface', name=names.host,
-                        reason='exists in the root namespace but its peer '
-                               'is not in SVM %s' % svm)
-                self._ip(None, 'link', 'add', names.host, 'type', 'veth',
-                         'peer', 'name', names.inner, 'netns', svm)
-                created = True
-            elif mode == 'vlan':
-                self._ip(None, 'link', 'add', 'link', parent, 'name',
-                         names.inner, 'netns', svm, 'type', 'vlan', 'id',
-                         str(vlan))
-                created = True
-            else:
-                self._ip(None, 'link', 'add', 'link', parent, 'name',
-                         names.inner, 'netns', svm, 'type', 'macvlan',
-                         'mode', 'bridge')
-                created = True
+            self._ip(None, 'link', 'add', 'link', lower.name, 'name',
+                     names.inner, 'netns', svm, 'type', 'macvlan', 'mode',
+                     MACVLAN_MODE)
+            created = True
 
         if mode == 'veth':
             if host is None:

@@ -139,6 +139,30 @@ class SVMManager(object):
         self.ganesha.start(name)
 
     def _plumb(self, name, network):
+        try:
+            self._setup_netns(name, network)
+        except netns.VlanInUse as err:
+            # Recorded SVMs of an earlier release hold the VLAN id in their
+            # own namespaces: plug them again (onto the shared VLAN
+            # interface), then try once more.
+            holders = [other for other in self.list() if other != name
+                       and self._legacy_vlan_holder(other, err)]
+            if not holders:
+                raise
+            for other in holders:
+                with locks.lock('svm-compose', other):
+                    record = self.get(other)
+                    if record is not None:
+                        self._setup_netns(other, record['network'])
+            self._setup_netns(name, network)
+
+    def _legacy_vlan_holder(self, name, err):
+        record = self.get(name)
+        net = record and record['network']
+        return bool(net) and (net.mode, net.parent, net.vlan) == (
+            'vlan', err.parent, err.vlan)
+
+    def _setup_netns(self, name, network):
         self.netns.setup(name, network.mode, list(network.addresses),
                          gateways=list(network.gateways),
                          parent=network.parent, vlan=network.vlan,

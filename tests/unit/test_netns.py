@@ -17,6 +17,7 @@ from tests.unit import rootwrap_check
 SVM = 'svm_a'
 INNER = 'asv26a815513069'
 HOST = 'ash26a815513069'
+VLAN_IF = netns.vlan_interface_name('eth1', 100)
 
 LIST = ('ip', '-j', 'netns', 'list')
 ADDR = ('ip', '-n', SVM, '-j', 'addr', 'show', 'dev', INNER)
@@ -149,6 +150,16 @@ class NetnsTestCase(base.TestCase):
                          stdout=link_json('eth1', ifindex=2))
         self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', 'br0',
                          stdout=link_json('br0', kind='bridge', ifindex=8))
+
+    def all_links(self, *links):
+        """Script ``ip -j -d link show`` (every root interface)."""
+        self.executor.on('ip', '-j', '-d', 'link', 'show', stdout='[%s]' % (
+            ','.join(link[1:-1] for link in links)))
+        # The list's rule is a prefix of these: add them again after it.
+        self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev',
+                         exit_code=1, stderr='Device does not exist.\n')
+        self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', 'eth1',
+                         stdout=link_json('eth1', ifindex=2))
 
     def no_namespaces(self):
         self.executor.on(*LIST, stdout='')
@@ -337,17 +348,101 @@ class TestPlug(NetnsTestCase):
                                                 vlan=100, mtu=1400))
         self.assertCommands(
             LIST, show_root('eth1'), show_ns(INNER), show_root(INNER),
-            ('ip', 'link', 'add', 'link', 'eth1', 'name', INNER, 'netns',
-             SVM, 'type', 'vlan', 'id', '100'),
+            show_root(VLAN_IF),
+            ('ip', 'link', 'add', 'link', 'eth1', 'name', VLAN_IF, 'type',
+             'vlan', 'id', '100'),
+            ('ip', 'link', 'set', 'dev', VLAN_IF, 'mtu', '1400', 'up'),
+            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER, 'netns',
+             SVM, 'type', 'macvlan', 'mode', 'private'),
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'mtu', '1400',
              'up'))
+
+    def test_vlan_name(self):
+        # A persistent on-node name: never change the scheme.
+        self.assertEqual('avlf27dd9fbea9e', VLAN_IF)
+        self.assertNotEqual(VLAN_IF, netns.vlan_interface_name('eth1', 101))
+        self.assertNotEqual(VLAN_IF, netns.vlan_interface_name('eth2', 100))
+
+    def test_vlan_shared_interface_exists(self):
+        # A second SVM on the VLAN: the shared interface is reused.
+        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30,
+                  mtu=9000)
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100, mtu=1500)
+        self.assertCommands(
+            LIST, show_root('eth1'), show_ns(INNER), show_root(INNER),
+            show_root(VLAN_IF),
+            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER, 'netns',
+             SVM, 'type', 'macvlan', 'mode', 'private'),
+            ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'mtu', '1500',
+             'up'))
+
+    def test_vlan_shared_interface_raced(self):
+        self.root_missing(VLAN_IF, times=1)
+        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30)
+        self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
+                         stderr='RTNETLINK answers: File exists\n')
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
+        self.assertIn(('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER,
+                       'netns', SVM, 'type', 'macvlan', 'mode', 'private'),
+                      self.executor.commands)
+
+    def test_vlan_operator_interface_used(self):
+        # The operator's own eth1.100 holds the VLAN id: SVMs share it.
+        self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
+                         stderr='Error: 8021q: VLAN device already '
+                                'exists.\n')
+        self.all_links(link_json('eth1', ifindex=2),
+                       link_json('eth1.100', kind='vlan', vlan=100,
+                                 link_index=2, ifindex=31))
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
+        self.assertEqual(
+            [('ip', '-j', '-d', 'link', 'show'),
+             ('ip', 'link', 'add', 'link', 'eth1.100', 'name', INNER,
+              'netns', SVM, 'type', 'macvlan', 'mode', 'private')],
+            self.executor.commands[6:8])
+
+    def test_vlan_held_in_other_namespace(self):
+        self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
+                         stderr='Error: 8021q: VLAN device already '
+                                'exists.\n')
+        self.all_links(link_json('eth1', ifindex=2),
+                       link_json('eth1.200', kind='vlan', vlan=200,
+                                 link_index=2, ifindex=31))
+        err = self.assertRaises(netns.VlanInUse, self.netns.plug, SVM,
+                                'vlan', parent='eth1', vlan=100)
+        self.assertEqual(('eth1', 100), (err.parent, err.vlan))
+        self.assertIsInstance(err, exception.Conflict)
+        self.assertNotIn('macvlan', self.executor.commands[-1])
+
+    def test_vlan_shared_interface_wrong_vlan(self):
+        self.root(VLAN_IF, kind='vlan', vlan=200, link_index=2, ifindex=30)
+        self.assertRaises(exception.Conflict, self.netns.plug, SVM, 'vlan',
+                          parent='eth1', vlan=100)
+        self.assertEqual(5, len(self.executor.commands))
+
+    def test_vlan_legacy_interface_replaced(self):
+        # An earlier release's SVM: its own VLAN interface in the
+        # namespace holds the VLAN id; it becomes a macvlan on the shared
+        # interface.
+        self.inner(kind='vlan', vlan=100, link_index=2, times=1)
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
+        self.assertCommands(
+            LIST, show_root('eth1'), show_ns(INNER),
+            ('ip', '-n', SVM, 'link', 'del', 'dev', INNER),
+            show_root(VLAN_IF),
+            ('ip', 'link', 'add', 'link', 'eth1', 'name', VLAN_IF, 'type',
+             'vlan', 'id', '100'),
+            ('ip', 'link', 'set', 'dev', VLAN_IF, 'up'),
+            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER, 'netns',
+             SVM, 'type', 'macvlan', 'mode', 'private'),
+            ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'up'))
 
     def test_macvlan_new(self):
         self.netns.plug(SVM, 'macvlan', parent='eth1')
         self.assertCommands(
             LIST, show_root('eth1'), show_ns(INNER), show_root(INNER),
             ('ip', 'link', 'add', 'link', 'eth1', 'name', INNER, 'netns',
-             SVM, 'type', 'macvlan', 'mode', 'bridge'),
+             SVM, 'type', 'macvlan', 'mode', 'private'),
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'up'))
 
     def test_veth_new(self):
@@ -365,18 +460,33 @@ class TestPlug(NetnsTestCase):
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'mtu', '9000',
              'up'))
 
+    def vlan_if(self, **kwargs):
+        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30,
+                  **kwargs)
+
     def test_vlan_already_plugged(self):
-        self.inner(kind='vlan', vlan=100, link_index=2, mtu=1400)
+        self.vlan_if(mtu=1400)
+        self.inner(kind='macvlan', link_index=30, mtu=1400)
         self.assertEqual(INNER, self.netns.plug(SVM, 'vlan', parent='eth1',
                                                 vlan='100', mtu=1400))
-        self.assertCommands(LIST, show_root('eth1'), show_ns(INNER))
+        self.assertCommands(LIST, show_root('eth1'), show_ns(INNER),
+                            show_root(VLAN_IF))
 
     def test_vlan_plugged_but_down(self):
-        self.inner(kind='vlan', vlan=100, link_index=2, up=False)
+        self.vlan_if(up=False)
+        self.inner(kind='macvlan', link_index=30, up=False)
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
         self.assertCommands(LIST, show_root('eth1'), show_ns(INNER),
+                            show_root(VLAN_IF),
+                            ('ip', 'link', 'set', 'dev', VLAN_IF, 'up'),
                             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER,
                              'up'))
+
+    def test_vlan_mtu_raised_never_lowered(self):
+        self.vlan_if(mtu=1500)
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100, mtu=9000)
+        self.assertIn(('ip', 'link', 'set', 'dev', VLAN_IF, 'mtu', '9000',
+                       'up'), self.executor.commands)
 
     def test_mtu_fixed(self):
         self.inner(kind='macvlan', link_index=2, mtu=1500)
@@ -401,12 +511,23 @@ class TestPlug(NetnsTestCase):
             ('ip', 'link', 'set', 'dev', HOST, 'up'))
 
     def test_half_made_vlan_in_root(self):
-        self.root(INNER, kind='vlan', vlan=100, link_index=2, up=False)
+        self.vlan_if()
+        self.root(INNER, kind='macvlan', link_index=30, up=False)
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
         self.assertCommands(
             LIST, show_root('eth1'), show_ns(INNER), show_root(INNER),
+            show_root(VLAN_IF),
             ('ip', 'link', 'set', 'dev', INNER, 'netns', SVM),
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'up'))
+
+    def test_legacy_half_made_vlan_in_root(self):
+        self.root(INNER, kind='vlan', vlan=100, link_index=2, times=1)
+        self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
+        self.assertEqual(('ip', 'link', 'del', 'dev', INNER),
+                         self.executor.commands[4])
+        self.assertEqual(('ip', 'link', 'add', 'link', VLAN_IF, 'name',
+                          INNER, 'netns', SVM, 'type', 'macvlan', 'mode',
+                          'private'), self.executor.commands[-2])
 
     def test_half_made_veth_in_root(self):
         self.root(INNER, kind='veth', link_index=12)
@@ -421,11 +542,12 @@ class TestPlug(NetnsTestCase):
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'up'))
 
     def test_half_made_wrong_vlan_in_root(self):
+        self.vlan_if()
         self.root(INNER, kind='vlan', vlan=200, link_index=2)
         self.assertRaises(exception.Conflict, self.netns.plug, SVM, 'vlan',
                           parent='eth1', vlan=100)
         self.assertCommands(LIST, show_root('eth1'), show_ns(INNER),
-                            show_root(INNER))
+                            show_root(INNER), show_root(VLAN_IF))
 
     @ddt.data(
         # (what is there, what is asked)
@@ -445,9 +567,12 @@ class TestPlug(NetnsTestCase):
     )
     @ddt.unpack
     def test_conflicting_interface(self, there, asked):
+        self.vlan_if()
         self.inner(**there)
         self.assertRaises(exception.Conflict, self.netns.plug, SVM, **asked)
-        self.assertEqual(3, len(self.executor.commands))
+        self.assertEqual(4 if asked['mode'] == 'vlan' else 3,
+                         len(self.executor.commands))
+        self.assertNotIn('del', self.executor.commands[-1])
 
     def test_veth_host_end_on_other_bridge(self):
         self.inner(kind='veth', link_index=11)
@@ -718,8 +843,12 @@ class TestSetup(NetnsTestCase):
             LIST, ('ip', 'netns', 'add', SVM),
             ('ip', '-n', SVM, 'link', 'set', 'dev', 'lo', 'up'),
             LIST, show_root('eth1'), show_ns(INNER), show_root(INNER),
-            ('ip', 'link', 'add', 'link', 'eth1', 'name', INNER, 'netns',
-             SVM, 'type', 'vlan', 'id', '100'),
+            show_root(VLAN_IF),
+            ('ip', 'link', 'add', 'link', 'eth1', 'name', VLAN_IF, 'type',
+             'vlan', 'id', '100'),
+            ('ip', 'link', 'set', 'dev', VLAN_IF, 'mtu', '1500', 'up'),
+            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER, 'netns',
+             SVM, 'type', 'macvlan', 'mode', 'private'),
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'mtu', '1500',
              'up'),
             ADDR,
@@ -914,7 +1043,7 @@ class TestRootwrapFilters(base.TestCase):
         'ip -force -b /tmp/x',
         'ip -j netns list -b /tmp/x',
         'ip -j -d link show dev -b',
-        'ip -j -d link show',
+        'ip -j -d link show all',
         'ip -n svm_a -j -d link show dev eth0 -b /tmp/x',
         'ip -n svm_a route add default via 10.0.0.1',
         'ip -n svm_a -4 route replace default via 10.0.0.1 dev eth0',

@@ -4,7 +4,9 @@ from unittest import mock
 import ddt
 
 from arca_openstack import exception
+from arca_openstack.node import files
 from arca_openstack.node import ganesha
+from arca_openstack.node import netns
 from arca_openstack.node import svm
 from tests.unit import base
 
@@ -99,6 +101,39 @@ class SVMManagerTestCase(base.TestCase):
         self.assertRaises(exception.Conflict, self.mgr.create, 'svm_a',
                           self.net)
         self.mgr.netns.setup.assert_not_called()
+
+    def test_create_moves_legacy_vlan_holders(self):
+        # svm_old (earlier release) holds VLAN 100 of eth0 in its own
+        # namespace; svm_other is on another VLAN and is left alone.
+        old = svm.make_network('vlan', ['10.0.0.7/24'], parent='eth0',
+                               vlan=100)
+        other = svm.make_network('vlan', ['10.0.9.7/24'], parent='eth0',
+                                 vlan=9)
+        records = {'svm_a': None, 'svm_old': old, 'svm_other': other}
+        self.mgr.get = lambda name: records[name] and {
+            'name': name, 'network': records[name]}
+        self.mgr.list = lambda: sorted(records)
+        self.patch(files, 'makedirs', mock.Mock())
+        self.patch(files, 'write_atomic', mock.Mock())
+        self.mgr.netns.setup.side_effect = [netns.VlanInUse('eth0', 100),
+                                            None, None]
+        self.mgr.create('svm_a', self.net)
+        self.assertEqual(['svm_a', 'svm_old', 'svm_a'],
+                         [c[0][0] for c in
+                          self.mgr.netns.setup.call_args_list])
+        self.mgr.ganesha.start.assert_called_once_with('svm_a')
+
+    def test_create_vlan_held_by_no_record(self):
+        self.mgr.get = lambda name: None
+        self.mgr.list = lambda: ['svm_a']
+        self.patch(files, 'makedirs', mock.Mock())
+        self.patch(files, 'write_atomic', mock.Mock())
+        self.mgr.netns.setup.side_effect = netns.VlanInUse('eth0', 100)
+        err = self.assertRaises(netns.VlanInUse, self.mgr.create, 'svm_a',
+                                self.net)
+        self.assertIn('100 on eth0', str(err))
+        self.mgr.netns.setup.assert_called_once()
+        self.mgr.ganesha.start.assert_not_called()
 
     def test_create_bad_input_issues_nothing(self):
         self.assertRaises(exception.InvalidInput, self.mgr.create, 'svm-a',

@@ -107,16 +107,29 @@ class ParseTestCase(base.TestCase):
                                               arca_address_pools=[]))
         self.assertEqual((), s.pools)
 
-    @ddt.unpack
-    @ddt.data((PROJECT, PROJECT),
-              ('01234567-89ab-cdef-0123-456789ABCDEF', PROJECT),
-              ('fake', 'fake'))
-    def test_project_key(self, project, key):
-        if key == 'fake':
-            key = svm_pools.project_key('fake')
-            self.assertTrue(key.startswith('x'))
-            self.assertEqual(32, len(key))
+    @ddt.data(PROJECT, 'abc', '0')
+    def test_project_key_keystone_id_kept(self, project):
+        self.assertEqual(project, svm_pools.project_key(project))
+
+    @ddt.data('fake', '01234567-89ab-cdef-0123-456789abcdef',
+              PROJECT.upper(), 'x' + PROJECT[1:], PROJECT + '0')
+    def test_project_key_other_ids_hashed(self, project):
+        key = svm_pools.project_key(project)
+        self.assertRegex(key, '^x[0-9a-f]{31}$')
         self.assertEqual(key, svm_pools.project_key(project))
+
+    @ddt.data(('abc', 'a-b-c'), ('abcdef', 'ABCDEF'), ('abcdef', 'abcDEF'),
+              (PROJECT, '%s-%s-%s-%s-%s' % (PROJECT[:8], PROJECT[8:12],
+                                            PROJECT[12:16], PROJECT[16:20],
+                                            PROJECT[20:])))
+    @ddt.unpack
+    def test_distinct_ids_never_share_an_svm(self, one, other):
+        pools = svm_pools.SVMPools(None, None, svm_pools.settings_from_conf(
+            Conf()), 'node')
+        self.assertNotEqual(svm_pools.project_key(one),
+                            svm_pools.project_key(other))
+        self.assertNotEqual(pools.svm_name(one), pools.svm_name(other))
+        self.assertNotEqual(pools.owner(one), pools.owner(other))
 
     def test_project_key_bad(self):
         self.assertRaises(exception.InvalidInput, svm_pools.project_key, '')
