@@ -511,6 +511,70 @@ class ArcaShareDriver(driver.ShareDriver):
     def get_pool(self, share):
         return self.configuration.arca_thin_pool
 
+    # --------------------------------------------------------- transfer
+
+    def _retag_project(self, name, info, key):
+        """Make an LV's ``arca.project`` tag name project key ``key``."""
+        old = lvm.parse_tags(info['tags']).get('project')
+        if old == key:
+            return
+        if old:
+            self.pool.remove_tags(name, lvm.make_tags(project=old))
+        self.pool.add_tags(name, lvm.make_tags(project=key))
+
+    def transfer_accept(self, context, share, new_user, new_project,
+                        access_rules=None, share_server=None):
+        """A share changes owner where it is, or the transfer is refused.
+
+        With per-project SVMs the share is served by its owner's SVM, on
+        the owner's network: access rules name addresses on that network.
+        Served by the same SVM after the transfer, the new owner's rules
+        would admit whichever of the old owner's hosts hold those
+        addresses; moved to the new owner's SVM, it would change address,
+        and Manila keeps the export locations it had (it takes none from
+        this call). So such a transfer is refused before anything changes
+        on the node: Manila rolls it back and the share stays with its
+        owner, served and reachable as before.
+
+        The shared SVM serves every project, and a share server its own
+        shares (Manila transfers no share of a share network): the share
+        stays where it is and its LVs record the new owner.
+        """
+        if new_project == _get(share, 'project_id'):
+            # Nothing changes (Manila's roll-back of a refused transfer
+            # asks this).
+            return
+        with self._node(_('Transferring share %(share)s to project '
+                          '%(project)s') % {'share': share['id'],
+                                            'project': new_project}):
+            lv = self._share_lv(share)
+            share_id = validate.uuid(share['id'], 'share id')
+            key = svm_pools.project_key(new_project)
+            info = self._require_lv(lv, _('Share %s') % share_id)
+            svm = self._svm_of(info, share, share_server)
+            if not self.driver_handles_share_servers:
+                wanted = self.svm_pools.svm_name(new_project)
+                if svm != wanted:
+                    raise exception.DriverCannotTransferShareWithRules(
+                        message=_(
+                            'Share %(share)s is served by SVM %(svm)s on '
+                            'the network of project %(old)s; with '
+                            'arca_svm_mapping = per_project a share '
+                            'cannot change project (project %(new)s is '
+                            'served by SVM %(wanted)s). The transfer is '
+                            'refused; the share stays with its owner.') % {
+                            'share': share_id, 'svm': svm,
+                            'old': _get(share, 'project_id'),
+                            'new': new_project, 'wanted': wanted})
+            LOG.info('Share %(share)s now belongs to project %(project)s; '
+                     'it stays on SVM %(svm)s.', {
+                         'share': share_id, 'project': new_project,
+                         'svm': svm})
+            self._retag_project(lv, info, key)
+            for snap in self.pool.list(tags=lvm.make_tags(
+                    kind=KIND_SNAPSHOT, share=share_id)):
+                self._retag_project(snap['name'], snap, key)
+
     # ----------------------------------------------------------- access
 
     @staticmethod
@@ -739,7 +803,7 @@ class ArcaShareDriver(driver.ShareDriver):
             cidr = _get(alloc, 'cidr') or _get(entry, 'cidr')
             try:
                 subnet = ipaddress.ip_network(cidr, strict=False)
-                address = ipaddress.ip_address(alloc['ip_address'])
+                address = ipaddress.ip_address(_get(alloc, 'ip_address'))
             except (TypeError, ValueError) as err:
                 raise exception.NetworkBadConfigurationException(
                     reason=_('allocation %(ip)s in %(cidr)s: %(err)s') % {
@@ -749,8 +813,14 @@ class ArcaShareDriver(driver.ShareDriver):
             gateway = _get(alloc, 'gateway')
             if gateway:
                 gateways.setdefault(address.version, gateway)
-            if _get(alloc, 'mtu'):
-                mtus.append(int(alloc['mtu']))
+            mtu = _get(alloc, 'mtu')
+            if mtu:
+                try:
+                    mtus.append(validate.integer(mtu, 'MTU', 68, 65535))
+                except arca_exception.InvalidInput as err:
+                    raise exception.NetworkBadConfigurationException(
+                        reason=_('allocation %(ip)s: %(err)s') % {
+                            'ip': _get(alloc, 'ip_address'), 'err': err})
         if len(kinds) > 1:
             raise exception.NetworkBadConfigurationException(
                 reason=_('the allocations are on different segments %s; '
@@ -843,17 +913,54 @@ class ArcaShareDriver(driver.ShareDriver):
                 self.exports.unpublish(svm, lv)
             self.svms.delete(svm)
 
+    @staticmethod
+    def _server_owner(record):
+        """The share server id an SVM record names as owner, or None."""
+        owner = _get(record, 'owner')
+        prefix = SERVER_OWNER % ''
+        if not isinstance(owner, str) or not owner.startswith(prefix):
+            return None
+        try:
+            return validate.uuid(owner[len(prefix):], 'share server id')
+        except arca_exception.InvalidInput:
+            return None
+
     def _managed_svm(self, identifier):
+        """An SVM a share server may adopt, and its record.
+
+        Only the SVM of a share server (its record's owner says so) that
+        nothing but shares uses: not the SVM of a project or the shared
+        SVM of a driver_handles_share_servers=False backend or of a
+        Cinder backend, whose exports are meant for that project's or
+        backend's clients.
+        """
         try:
             svm = validate.svm_name(identifier)
         except arca_exception.InvalidInput as err:
             raise exception.ManageShareServerError(reason=str(err))
         with self._node(_('Looking up SVM %s') % svm):
             record = self.svms.get(svm)
-        if record is None:
-            raise exception.ManageShareServerError(
-                reason=_('storage node %(node)s has no SVM %(svm)s') % {
-                    'node': self.node_name, 'svm': svm})
+            if record is None:
+                raise exception.ManageShareServerError(
+                    reason=_('storage node %(node)s has no SVM %(svm)s') % {
+                        'node': self.node_name, 'svm': svm})
+            if self._server_owner(record) is None:
+                raise exception.ManageShareServerError(
+                    reason=_('SVM %(svm)s is not the SVM of a share server '
+                             '(its owner is %(owner)s): it belongs to a '
+                             'project or backend and is not adopted') % {
+                        'svm': svm, 'owner': _get(record, 'owner', '-')})
+            others = sorted(
+                '%s (%s)' % (info['name'],
+                             lvm.parse_tags(info['tags']).get('kind', '?'))
+                for info in self.pool.list(tags=lvm.make_tags(svm=svm))
+                if lvm.parse_tags(info['tags']).get('kind') not in (
+                    KIND_SHARE, KIND_SNAPSHOT))
+            if others:
+                raise exception.ManageShareServerError(
+                    reason=_('SVM %(svm)s serves what is not a share: '
+                             '%(lvs)s') % {'svm': svm,
+                                           'lvs': ', '.join(others)})
         return svm, record
 
     def get_share_server_network_info(self, context, share_server,
@@ -875,22 +982,59 @@ class ArcaShareDriver(driver.ShareDriver):
     # ----------------------------------------------------------- manage
 
     def _manage_ref(self, share, driver_options):
-        """The LV name an admin gave to manage a share."""
+        """The LV name an admin gave to manage a share.
+
+        Driver option ``lv_name``: an LV name. Else the export path, one
+        of ``ADDRESS:/LV`` (ADDRESS an IPv4 address or a bracketed IPv6
+        one, as in the export locations), ``/LV``, ``LV`` or ``VG/LV``
+        with this backend's VG. Anything else (more path components,
+        ``..``, another VG, a host name) is refused before any command:
+        it is never cut down to a name looked up on the node.
+        """
         ref = _get(driver_options, 'lv_name')
-        if not ref:
-            locations = _get(share, 'export_locations', []) or []
-            if locations:
-                ref = _get(locations[0], 'path')
+        if ref:
+            return self._ref_lv(ref, ref)
+        locations = _get(share, 'export_locations', []) or []
+        if locations:
+            ref = _get(locations[0], 'path')
         if not ref:
             raise exception.ManageInvalidShare(
                 reason=_('give the export path (ADDRESS:/LV) or '
                          'driver option lv_name'))
-        name = str(ref).rsplit(':', 1)[-1].strip().rstrip('/')
-        name = name.rsplit('/', 1)[-1]
+        if not isinstance(ref, str):
+            raise exception.ManageInvalidShare(
+                reason=_('export path %r is not a string') % (ref,))
+        text = ref.strip()
+        address, sep, name = text.rpartition(':/')
+        if sep:
+            try:
+                if address.startswith('[') and address.endswith(']'):
+                    validate.ip_address(address[1:-1], version=6)
+                else:
+                    validate.ip_address(address, version=4)
+            except arca_exception.InvalidInput as err:
+                raise exception.ManageInvalidShare(
+                    reason=_('export path %(ref)r: %(err)s; give '
+                             'ADDRESS:/LV') % {'ref': ref, 'err': err})
+            return self._ref_lv(name, ref)
+        parts = text.split('/')
+        if len(parts) == 2 and parts[0] in ('', self.pool.vg):
+            return self._ref_lv(parts[1], ref)
+        if len(parts) == 1 and ':' not in text:
+            return self._ref_lv(text, ref)
+        raise exception.ManageInvalidShare(
+            reason=_('export path %(ref)r is not ADDRESS:/LV, /LV, LV or '
+                     '%(vg)s/LV') % {'ref': ref, 'vg': self.pool.vg})
+
+    @staticmethod
+    def _ref_lv(name, ref):
         try:
-            return validate.lv_name(name)
+            return validate.lv_name(name.strip() if isinstance(name, str)
+                                    else name)
         except arca_exception.InvalidInput as err:
-            raise exception.ManageInvalidShare(reason=str(err))
+            raise exception.ManageInvalidShare(
+                reason=_('%(ref)r does not name an LV: %(err)s') % {
+                    'ref': ref, 'err': err})
 
     def _manageable(self, name, kind, error):
         with self._node(_('Looking up %s') % name):
@@ -919,7 +1063,10 @@ class ArcaShareDriver(driver.ShareDriver):
     def _manage(self, share, driver_options, share_server):
         self._check_proto(share)
         name = self._manage_ref(share, driver_options)
-        lv = self._share_lv(share)
+        try:
+            lv = self._share_lv(share)
+        except arca_exception.InvalidInput as err:
+            raise exception.ManageInvalidShare(reason=str(err))
         info = self._manageable(name, KIND_SHARE, exception.ManageInvalidShare)
         fields = lvm.parse_tags(info['tags'])
         if fields.get('svm') and name != lv:
@@ -1005,11 +1152,16 @@ class ArcaShareDriver(driver.ShareDriver):
             name = validate.lv_name(str(ref).strip() if ref else ref)
         except arca_exception.InvalidInput as err:
             raise exception.ManageInvalidShareSnapshot(reason=str(err))
+        try:
+            share_id = validate.uuid(snapshot['share_instance_id'],
+                                     'share id')
+            origin = self._origin_lv(snapshot)
+            new = self._snap_lv(snapshot)
+        except arca_exception.InvalidInput as err:
+            raise exception.ManageInvalidShareSnapshot(reason=str(err))
         info = self._manageable(name, KIND_SNAPSHOT,
                                 exception.ManageInvalidShareSnapshot)
         fields = lvm.parse_tags(info['tags'])
-        share_id = validate.uuid(snapshot['share_instance_id'])
-        origin = self._origin_lv(snapshot)
         if fields.get('share') not in (None, share_id):
             raise exception.ManageInvalidShareSnapshot(
                 reason=_('%(lv)s is a snapshot of share %(share)s') % {
@@ -1018,7 +1170,6 @@ class ArcaShareDriver(driver.ShareDriver):
             raise exception.ManageInvalidShareSnapshot(
                 reason=_('%(lv)s is not a snapshot of %(origin)s') % {
                     'lv': name, 'origin': origin})
-        new = self._snap_lv(snapshot)
         with self._node(_('Managing LV %(lv)s as snapshot %(snap)s') % {
                 'lv': name, 'snap': snapshot['id']}):
             share_info = self._require_lv(origin, _('Share %s') % share_id)

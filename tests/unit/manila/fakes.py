@@ -35,6 +35,9 @@ DEV = '/dev/arca/' + LV
 POOL = ('mode=vlan,parent=eth1,vlan=100,cidr=10.0.0.0/24,'
         'range=10.0.0.10-10.0.0.20,gateway=10.0.0.1')
 LVS = lvm._LVS
+# Commands that only look: lvs, reading SVM records and listing them,
+# findmnt.
+READ_ONLY = {'lvs', 'cat', 'ls', 'findmnt'}
 NEW_UUID = ('Clearing log and setting UUID\nwriting all SBs\n'
             'new UUID = 0b4a0e8a-1111-2222-3333-444444444444\n')
 TAGS = 'arca.id=%s,arca.kind=share,arca.project=%s,arca.svm=%s' % (
@@ -95,8 +98,8 @@ def network(addresses=('10.0.0.10/24',), gateways=('10.0.0.1',)):
 
 
 def svm_record(name=SVM, addresses=('10.0.0.10/24',),
-               gateways=('10.0.0.1',)):
-    return json.dumps({'name': name, 'owner': 'arca.project=' + PROJECT,
+               gateways=('10.0.0.1',), owner='arca.project=' + PROJECT):
+    return json.dumps({'name': name, 'owner': owner,
                        'network': network(addresses, gateways)._asdict()})
 
 
@@ -181,11 +184,11 @@ class DriverTestCase(base.TestCase):
         self.executor.on(*(LVS + ('arca',)), stdout=report(*rows))
 
     def svm_exists(self, name=SVM, addresses=('10.0.0.10/24',),
-                   gateways=('10.0.0.1',)):
+                   gateways=('10.0.0.1',), owner='arca.project=' + PROJECT):
         self.executor.on('ls', '-1A', '/var/lib/arca/svm',
                          stdout=name + '\n')
         self.executor.on('cat', '/var/lib/arca/svm/%s/svm.json' % name,
-                         stdout=svm_record(name, addresses, gateways))
+                         stdout=svm_record(name, addresses, gateways, owner))
 
     def no_svm(self, name=SVM):
         self.executor.on('cat', '/var/lib/arca/svm/%s/svm.json' % name,
@@ -222,6 +225,18 @@ class DriverTestCase(base.TestCase):
     def export_of(self, lv=LV, svm=SVM):
         """The export ``svm`` now serves for ``lv``, or None."""
         return self.ganesha.find_export(svm, '/var/lib/arca/mnt/' + lv)
+
+    def only_read(self):
+        """Only look-ups reached the node; Ganesha, namespaces untouched."""
+        self.assertEqual(set(), {c[0] for c in self.executor.commands} -
+                         READ_ONLY, self.executor.commands)
+        self.assertEqual([], self.ganesha.added)
+        self.assertEqual([], self.ganesha.updated)
+        self.assertEqual([], self.ganesha.removed)
+        self.ganesha.start.assert_not_called()
+        self.ganesha.stop.assert_not_called()
+        self.ganesha.ensure.assert_not_called()
+        self.assertEqual([], self.driver.svms.netns.mock_calls)
 
     def ran(self, *cmd):
         self.assertIn(tuple(cmd), self.executor.commands)

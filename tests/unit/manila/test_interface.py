@@ -20,7 +20,7 @@ IMPLEMENTED = (
     'unmanage_with_server', 'manage_existing_snapshot',
     'manage_existing_snapshot_with_server', 'unmanage_snapshot',
     'unmanage_snapshot_with_server', 'manage_server', 'unmanage_server',
-    'get_share_server_network_info')
+    'get_share_server_network_info', 'transfer_accept')
 
 
 @ddt.ddt

@@ -181,7 +181,9 @@ class ShareServerTestCase(fakes.DriverTestCase):
                           {'svm_name': '../etc'})
 
     def test_manage_server(self):
-        self.svm_exists(SERVER_SVM, ('10.1.0.5/24', 'fd00:1::5/64'), ())
+        self.svm_exists(SERVER_SVM, ('10.1.0.5/24', 'fd00:1::5/64'), (),
+                        owner='arca.share_server=' + SERVER)
+        self.vg()
         server = fakes.share_server()
         self.assertEqual(['10.1.0.5', 'fd00:1::5'],
                          self.driver.get_share_server_network_info(
