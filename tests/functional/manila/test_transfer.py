@@ -1,10 +1,13 @@
-"""Share transfer (API 2.77) through real Manila, per-project SVMs.
+"""Share transfer (API 2.77) through real Manila.
 
-A share of a ``per_project`` backend is served by its owner's SVM, on its
-owner's network. The driver refuses to hand it to another project (see
-``ArcaShareDriver.transfer_accept``): Manila's transfer API rolls the
-accept back, the share stays with its owner, nothing on the storage node
-changes, and the owner's clients keep exactly their access.
+* ``per_project`` SVMs: a share is served by its owner's SVM, on its
+  owner's network. The driver refuses to hand it to another project (see
+  ``ArcaShareDriver.transfer_accept``): Manila's transfer API rolls the
+  accept back, the share stays with its owner, nothing on the storage
+  node changes, and the owner's clients keep exactly their access;
+* the ``shared`` SVM: the transfer is accepted, the share stays where it
+  is, and the new owner's rules apply;
+* share servers: Manila itself transfers no share of a share network.
 
 Manila's transfer API calls the share service over RPC; here that call
 runs the ShareManager in this process, as the service would.
@@ -195,3 +198,21 @@ class SharedTransferTestCase(TransferMixin, test_shares.FlatMixin,
         self.umount(self.c2, 'b')
         self.umount(self.c1, 'a')
         self.delete_share(share)
+
+
+class ServerTransferTestCase(TransferMixin, test_shares.ServerMixin,
+                             mbase.ManilaLabTestCase):
+    """driver_handles_share_servers=True: Manila transfers no such share."""
+
+    def test_transfer_of_share_network_share_refused(self):
+        share = self.create_share(share_network=self.share_network())
+        path = self.export_path(share)
+        self.assertRaises(exception.InvalidShare, self.transfers.create,
+                          self.ctxt, share['id'], 'to-b')
+        share = db.share_get(self.ctxt, share['id'])
+        self.assertEqual((self.project_id, constants.STATUS_AVAILABLE),
+                         (share['project_id'], share['status']))
+        self.assertEqual(path, self.export_path(share))
+        server = self.server_of(share)
+        self.delete_share(share)
+        self.finish(server)
