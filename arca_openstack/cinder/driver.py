@@ -18,9 +18,11 @@ import ipaddress
 import os
 
 from cinder.common import constants
+from cinder import context as cinder_context
 from cinder import exception
 from cinder.i18n import _
 from cinder import interface
+from cinder import objects
 from cinder import utils
 from cinder.volume import driver
 from cinder.volume import volume_utils
@@ -47,6 +49,36 @@ SNAPSHOT_PREFIX = 'snap-'
 KIND_VOLUME = 'volume'
 KIND_SNAPSHOT = 'snapshot'
 NFS_OPTIONS = '-o vers=4.2'
+SVM_TAG = lvm.TAG_PREFIX + 'svm='
+PROJECT_TAG = lvm.TAG_PREFIX + 'project='
+# On a volume's LV while its export moves to another SVM: the SVM it
+# leaves, released once the move is done.
+MOVED_FROM_TAG = lvm.TAG_PREFIX + 'moved_from='
+
+
+def connector_address(connector):
+    """The one host address of a connector, validated.
+
+    The single rule for every client address the driver writes into an
+    export, whether it comes from an attach (initialize_connection) or
+    from Cinder's attachment records (ensure_export): exactly one unicast
+    host address, never a network such as ``0.0.0.0/0``.
+
+    :raises: InvalidConnectorException
+    """
+    if not connector or not connector.get('ip'):
+        raise exception.InvalidConnectorException(missing='ip')
+    try:
+        return validate.ip_address(connector['ip'])
+    except arca_exception.InvalidInput as err:
+        raise exception.InvalidConnectorException(
+            missing=_('a valid ip (%s)') % err)
+
+
+def _tagged(info, prefix):
+    """Values of the LV's tags starting with ``prefix``, in order."""
+    return [tag[len(prefix):] for tag in (info or {}).get('tags', ())
+            if tag.startswith(prefix)]
 
 
 @interface.volumedriver
@@ -160,15 +192,27 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             project=svm_pools.project_key(volume.project_id),
             svm=self.svm_pools.svm_name(volume.project_id))
 
-    def _svm_of(self, volume, info=None):
-        """The SVM serving a volume: its LV's tag, else its project's."""
+    def _svms_of(self, volume, info=None):
+        """The SVMs a volume's LV is tagged with, else its project's.
+
+        One, except after a move between SVMs was interrupted (see
+        :meth:`_move_export`): then the project's SVM comes first.
+        """
         if info is None:
             info = self.pool.get(self._lv(volume))
-        if info is not None:
-            name = lvm.parse_tags(info['tags']).get('svm')
-            if name:
-                return validate.svm_name(name)
-        return self.svm_pools.svm_name(volume.project_id)
+        own = self.svm_pools.svm_name(volume.project_id)
+        names = [validate.svm_name(n) for n in _tagged(info, SVM_TAG)]
+        if not names:
+            return [own]
+        names = list(dict.fromkeys(names))
+        if own in names:
+            names.remove(own)
+            names.insert(0, own)
+        return names
+
+    def _svm_of(self, volume, info=None):
+        """The SVM serving a volume: its LV's tag, else its project's."""
+        return self._svms_of(volume, info)[0]
 
     def _require_lv(self, name, what):
         info = self.pool.get(name)
@@ -303,14 +347,18 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                         busy_name=volume.name):
             lv = self._lv(volume)
             info = self.pool.get(lv)
-            svm = self._svm_of(volume, info)
-            self.exports.unpublish(svm, lv)
+            # One SVM, or two after an interrupted move: every export goes.
+            svms = self._svms_of(volume, info)
+            for svm in svms:
+                self.exports.unpublish(svm, lv, unmount=False)
+            self.exports.unmount(lv)
             if info is None:
                 LOG.info('Volume %s has no LV %s: nothing to delete.',
                          volume.id, lv)
             else:
                 self.pool.remove(lv, info=info)
-            self.svm_pools.release_if_unused(svm)
+            for svm in svms:
+                self.svm_pools.release_if_unused(svm)
 
     def extend_volume(self, volume, new_size):
         with self._node(_('Extending volume %s') % volume.id):
@@ -370,26 +418,37 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         """Addresses of the hosts Cinder records the volume attached to."""
         clients = []
         for att in getattr(volume, 'volume_attachment', None) or ():
+            if getattr(att, 'attach_status', None) != 'attached':
+                continue
             connector = getattr(att, 'connector', None) or {}
-            if (getattr(att, 'attach_status', None) == 'attached'
-                    and connector.get('ip')):
-                try:
-                    ip = validate.ip_network(connector['ip'])
-                except arca_exception.InvalidInput:
-                    continue
-                if (ip, 'rw') not in clients:
-                    clients.append((ip, 'rw'))
+            try:
+                # The rule of initialize_connection: one host address.
+                ip = connector_address(connector)
+            except exception.InvalidConnectorException as err:
+                LOG.warning('Volume %(vol)s: an attachment is not '
+                            'restored into its export: %(err)s', {
+                                'vol': volume.id, 'err': err})
+                continue
+            if (ip, 'rw') not in clients:
+                clients.append((ip, 'rw'))
         return clients
 
     def _ensure_published(self, volume, clients):
         """The volume's SVM serves and its export exists (idempotent).
 
+        A volume whose project changed (a transfer) is first moved to its
+        new project's SVM (see :meth:`_move_export`).
+
         :param clients: function of the export's current client rules
             (None if it has no export) giving the clients it should have.
-        :returns: (LV name, SVM name, SVM record if read, else None).
+        :returns: (LV name, SVM name, SVM record if read, else None,
+            whether the export moved to another SVM).
         """
         lv = self._lv(volume)
         info = self._require_lv(lv, _('Volume %s') % volume.id)
+        if self._owner_changed(volume, info):
+            svm, record = self._move_export(volume, lv, info, clients)
+            return lv, svm, record, True
         svm = self._svm_of(volume, info)
         record = None
         if svm not in self._ensured_svms:
@@ -402,24 +461,139 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             self._ensured_svms.add(svm)
         with locks.lock('cinder-clients', lv):
             self.exports.publish(svm, lv, clients=clients, info=info)
-        return lv, svm, record
+        return lv, svm, record, False
+
+    def _owner_changed(self, volume, info):
+        """The LV's tags name another project or SVM than the volume's.
+
+        That is the state a volume transfer leaves: Cinder changed the
+        volume's project, the node still serves it for the old one (or a
+        move to the new one was interrupted). An LV with no SVM tag (made
+        before tags) is served by its project's SVM anyway.
+        """
+        svms = _tagged(info, SVM_TAG)
+        if not svms:
+            return False
+        key = svm_pools.project_key(volume.project_id)
+        return (svms != [self.svm_pools.svm_name(volume.project_id)] or
+                _tagged(info, PROJECT_TAG) != [key] or
+                bool(_tagged(info, MOVED_FROM_TAG)))
+
+    def _move_export(self, volume, lv, info, clients):
+        """Serve the volume from its project's SVM, no longer the old one.
+
+        Only the export moves: the LV, its mount and its data stay. Each
+        step leaves a state the next call (create_export, ensure_export,
+        initialize_connection) recognises by the LV's tags and finishes:
+
+        1. tag the LV with the new SVM too, which keeps that SVM from
+           being removed (release_if_unused) while it is made and filled,
+           and with ``arca.moved_from`` = each old SVM, which remembers
+           what to release;
+        2. close the old export to every client: the old owner's hosts
+           lose it first;
+        3. publish on the new SVM with the new owner's clients only
+           (those ``clients`` gives a new export: never the old rules);
+        4. withdraw the old export (the mount stays);
+        5. retag the volume's snapshots, then the volume (the old SVM and
+           project tags go);
+        6. remove each old SVM if nothing uses it any more, then the
+           ``arca.moved_from`` tags: the move is done.
+
+        The export is never lost (it exists on the old SVM until it
+        exists on the new one), and the new SVM never admits a host
+        because the old export did.
+
+        :returns: (the new SVM's name, its record).
+        """
+        new = self.svm_pools.svm_name(volume.project_id)
+        serving = [n for n in self._svms_of(volume, info) if n != new]
+        old = list(dict.fromkeys(serving + [
+            validate.svm_name(n) for n in _tagged(info, MOVED_FROM_TAG)]))
+        LOG.info('Volume %(vol)s belongs to project %(project)s: moving '
+                 'its export from SVM %(old)s to SVM %(new)s.', {
+                     'vol': volume.id, 'project': volume.project_id,
+                     'old': ', '.join(old) or '-', 'new': new})
+        attached = self._attached_clients(volume)
+        if serving and attached:
+            LOG.warning('Volume %(vol)s is attached to %(hosts)s through '
+                        'SVM %(old)s, which served it before its transfer; '
+                        'they reach it at SVM %(svm)s only once they attach '
+                        'it again.', {
+                            'vol': volume.id, 'old': ', '.join(serving),
+                            'svm': new,
+                            'hosts': ', '.join(a for a, _rw in attached)})
+        # The new export's clients: the hosts Cinder records attached
+        # (the new owner's: a transfer needs a detached volume) and those
+        # this call admits; never a rule of the old export.
+        fresh = list(attached)
+        for rule in clients(None) or ():
+            if tuple(rule) not in fresh:
+                fresh.append(tuple(rule))
+        moved_from = [MOVED_FROM_TAG + n for n in old]
+        marks = [SVM_TAG + new] + moved_from
+        if any(t not in info['tags'] for t in marks):
+            self.pool.add_tags(lv, marks)
+        tags = list(dict.fromkeys(info['tags'] + marks))
+        record = self._ensure_svm(volume.project_id)
+        self._ensured_svms.add(new)
+        with locks.lock('cinder-clients', lv):
+            for name in serving:
+                self.exports.set_clients(name, lv, [], missing_ok=True)
+            self.exports.publish(new, lv, clients=fresh, info=info)
+            for name in serving:
+                self.exports.unpublish(name, lv, unmount=False)
+        self._retag_snapshots(volume, new)
+        self.pool.replace_tags(lv, dict(info, tags=tags),
+                               self._volume_tags(volume) + moved_from)
+        for name in old:
+            self.svm_pools.release_if_unused(name)
+        if moved_from:
+            self.pool.remove_tags(lv, moved_from)
+        return new, record
+
+    def _retag_snapshots(self, volume, svm):
+        """The volume's snapshots follow it to SVM ``svm`` and its project.
+
+        They are not exported, but their SVM tag keeps an SVM in use.
+        """
+        wanted = lvm.make_tags(project=svm_pools.project_key(
+            volume.project_id), svm=svm)
+        for snap in self.pool.list(tags=lvm.make_tags(
+                volume=validate.uuid(volume.name_id))):
+            if lvm.parse_tags(snap['tags']).get('kind') != KIND_SNAPSHOT:
+                continue
+            keep = [t for t in snap['tags'] if t.startswith(lvm.TAG_PREFIX)
+                    and not t.startswith((SVM_TAG, PROJECT_TAG))]
+            if sorted(keep + wanted) != sorted(
+                    t for t in snap['tags'] if t.startswith(lvm.TAG_PREFIX)):
+                self.pool.replace_tags(snap['name'], snap, keep + wanted)
 
     def _republish(self, volume):
         """Export the volume; a new export admits the attached hosts."""
         attached = self._attached_clients(volume)
-        self._ensure_published(
+        return self._ensure_published(
             volume, lambda current: attached if current is None else current)
 
     def ensure_export(self, context, volume):
         with self._node(_('Re-exporting volume %s') % volume.id):
-            self._republish(volume)
+            lv, svm, record, moved = self._republish(volume)
+            if moved:
+                return {'provider_location': self._location(
+                    svm, lv, record=record)}
+        return None
 
     def create_export(self, context, volume, connector):
         with self._node(_('Exporting volume %s') % volume.id):
             # Forget earlier checks: an attach after a node restart must
             # find its SVM running again.
             self._ensured_svms.clear()
-            self._republish(volume)
+            lv, svm, record, _moved = self._republish(volume)
+            # Saved by Cinder: the volume's location after a move.
+            location = self._location(svm, lv, record=record)
+        if location != volume.provider_location:
+            return {'provider_location': location}
+        return None
 
     def remove_export(self, context, volume):
         # The export stays (closed to everyone but attached hosts); it
@@ -437,13 +611,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     @staticmethod
     def _connector_ip(connector):
-        if not connector or not connector.get('ip'):
-            raise exception.InvalidConnectorException(missing='ip')
-        try:
-            return validate.ip_address(connector['ip'])
-        except arca_exception.InvalidInput as err:
-            raise exception.InvalidConnectorException(
-                missing=_('a valid ip (%s)') % err)
+        return connector_address(connector)
 
     def initialize_connection(self, volume, connector, **kwargs):
         ip = self._connector_ip(connector)
@@ -456,7 +624,8 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
         with self._node(_('Attaching volume %(vol)s to %(ip)s') % {
                 'vol': volume.id, 'ip': ip}):
-            lv, svm, record = self._ensure_published(volume, admit)
+            lv, svm, record, _moved = self._ensure_published(volume,
+                                                             admit)
             location = self._location(
                 svm, lv, ipaddress.ip_address(ip).version, record=record)
         return {
@@ -501,14 +670,14 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 LOG.warning('Volume %s has no LV %s: nothing to detach.',
                             volume.id, lv)
                 return
-            svm = self._svm_of(volume, info)
             with locks.lock('cinder-clients', lv):
-                # No connector: every client goes.
-                self.exports.set_clients(
-                    svm, lv, lambda current: [
-                        rule for rule in current
-                        if ip is not None and rule.network != ip],
-                    missing_ok=True)
+                for svm in self._svms_of(volume, info):
+                    # No connector: every client goes.
+                    self.exports.set_clients(
+                        svm, lv, lambda current: [
+                            rule for rule in current
+                            if ip is not None and rule.network != ip],
+                        missing_ok=True)
 
     # ----------------------------------------------------------- images
 
@@ -602,7 +771,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 name = prefix + validate.uuid(ref['source-id'])
             except arca_exception.InvalidInput as err:
                 raise exception.ManageExistingInvalidReference(
-                    existing_ref=existing_ref, reason=err)
+                    existing_ref=existing_ref, reason=str(err))
         else:
             raise exception.ManageExistingInvalidReference(
                 existing_ref=existing_ref,
@@ -611,9 +780,65 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             return validate.lv_name(name)
         except arca_exception.InvalidInput as err:
             raise exception.ManageExistingInvalidReference(
-                existing_ref=existing_ref, reason=err)
+                existing_ref=existing_ref, reason=str(err))
 
-    def _manageable(self, existing_ref, prefix, kind):
+    @staticmethod
+    def _claimed_ids(name, info):
+        """Cinder ids LV ``name`` stands for: by its name, by its tag."""
+        candidates = []
+        for prefix in (VOLUME_PREFIX, SNAPSHOT_PREFIX):
+            if name.startswith(prefix):
+                candidates.append(name[len(prefix):])
+        candidates += _tagged(info, lvm.TAG_PREFIX + 'id=')
+        ids = []
+        for value in candidates:
+            try:
+                value = validate.uuid(value)
+            except arca_exception.InvalidInput:
+                continue
+            if value not in ids:
+                ids.append(value)
+        return ids
+
+    @staticmethod
+    def _cinder_owner(oid, exclude):
+        """The Cinder volume or snapshot still using id ``oid``, or None.
+
+        A volume uses an id as its own or as its name id (the LV name it
+        kept through a migration); deleted ones do not count.
+        ``exclude``: ids of the object being managed.
+        """
+        ctxt = cinder_context.get_admin_context()
+        try:
+            vol = objects.Volume.get_by_id(ctxt, oid)
+        except exception.VolumeNotFound:
+            pass
+        else:
+            if vol.id not in exclude:
+                return _('volume %s') % vol.id
+        for vol in objects.VolumeList.get_all(
+                ctxt, filters={'_name_id': oid}) or ():
+            if vol.id not in exclude:
+                return _('volume %s') % vol.id
+        try:
+            snap = objects.Snapshot.get_by_id(ctxt, oid)
+        except exception.SnapshotNotFound:
+            pass
+        else:
+            if snap.id not in exclude:
+                return _('snapshot %s') % snap.id
+        return None
+
+    def _manageable(self, existing_ref, prefix, kind, exclude=()):
+        """LV ``(name, info)`` the reference gives, if it can be managed.
+
+        Refused before any change: an LV that cannot be managed as a
+        ``kind`` (backend.unmanageable_reason), and with
+        ManageExistingAlreadyManaged an LV that is a volume or snapshot
+        Cinder still knows, by its name or its ``arca.id`` tag.
+
+        :param exclude: ids of the object being managed (not a conflict).
+        """
         name = self._ref_name(existing_ref, prefix)
         with self._node(_('Looking up %s') % name):
             info = self.pool.get(name)
@@ -625,6 +850,15 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         if reason:
             raise exception.ManageExistingInvalidReference(
                 existing_ref=existing_ref, reason=reason)
+        exclude = {e for e in exclude if e}
+        for oid in self._claimed_ids(name, info):
+            owner = self._cinder_owner(oid, exclude)
+            if owner:
+                LOG.warning('Refusing to manage LV %(lv)s: it is %(owner)s '
+                            'of Cinder.', {'lv': name, 'owner': owner})
+                raise exception.ManageExistingAlreadyManaged(
+                    volume_ref=_('%(lv)s (%(owner)s)') % {
+                        'lv': name, 'owner': owner})
         return name, info
 
     def _file_size(self, name, existing_ref):
@@ -650,13 +884,17 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     def manage_existing_get_size(self, volume, existing_ref):
         name, _info = self._manageable(existing_ref, VOLUME_PREFIX,
-                                       KIND_VOLUME)
+                                       KIND_VOLUME, self._ids(volume))
         with self._node(_('Sizing LV %s') % name):
             return backend.gib_up(self._file_size(name, existing_ref))
 
+    @staticmethod
+    def _ids(volume):
+        return (volume.id, volume.name_id)
+
     def manage_existing(self, volume, existing_ref):
         name, info = self._manageable(existing_ref, VOLUME_PREFIX,
-                                      KIND_VOLUME)
+                                      KIND_VOLUME, self._ids(volume))
         with self._node(_('Managing LV %(lv)s as volume %(vol)s') % {
                 'lv': name, 'vol': volume.id}):
             lv = self._lv(volume)
@@ -681,15 +919,18 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         with self._node(_('Unmanaging volume %s') % volume.id):
             lv = self._lv(volume)
             info = self.pool.get(lv)
-            svm = self._svm_of(volume, info)
-            self.exports.unpublish(svm, lv)
+            svms = self._svms_of(volume, info)
+            for svm in svms:
+                self.exports.unpublish(svm, lv, unmount=False)
+            self.exports.unmount(lv)
             if info is not None:
-                self.pool.remove_tags(lv, lvm.make_tags(svm=svm))
-            self.svm_pools.release_if_unused(svm)
+                self.pool.remove_tags(lv, [SVM_TAG + svm for svm in svms])
+            for svm in svms:
+                self.svm_pools.release_if_unused(svm)
 
     def manage_existing_snapshot_get_size(self, snapshot, existing_ref):
         _name, info = self._manageable(existing_ref, SNAPSHOT_PREFIX,
-                                       KIND_SNAPSHOT)
+                                       KIND_SNAPSHOT, (snapshot.id,))
         return self._snapshot_size(info)
 
     def _snapshot_size(self, info):
@@ -700,16 +941,24 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     def manage_existing_snapshot(self, snapshot, existing_ref):
         name, info = self._manageable(existing_ref, SNAPSHOT_PREFIX,
-                                      KIND_SNAPSHOT)
+                                      KIND_SNAPSHOT, (snapshot.id,))
         fields = lvm.parse_tags(info['tags'])
-        volume_id = validate.uuid(snapshot.volume.name_id)
-        if fields.get('volume') not in (None, volume_id):
-            raise exception.ManageExistingInvalidReference(
-                existing_ref=existing_ref,
-                reason=_('it is a snapshot of volume %s') % fields['volume'])
-        new = self._snap_lv(snapshot)
         with self._node(_('Managing LV %(lv)s as snapshot %(snap)s') % {
                 'lv': name, 'snap': snapshot.id}):
+            volume_id = validate.uuid(snapshot.volume.name_id, 'volume id')
+            if fields.get('volume') not in (None, volume_id):
+                raise exception.ManageExistingInvalidReference(
+                    existing_ref=existing_ref,
+                    reason=_('it is a snapshot of volume %s')
+                    % fields['volume'])
+            origin = self._lv(snapshot.volume)
+            if (fields.get('volume') is None and info['origin'] and
+                    info['origin'] != origin):
+                raise exception.ManageExistingInvalidReference(
+                    existing_ref=existing_ref,
+                    reason=_('it is a snapshot of %(lv)s, not of %(vol)s')
+                    % {'lv': info['origin'], 'vol': origin})
+            new = self._snap_lv(snapshot)
             if name != new:
                 self.pool.rename(name, new)
             tags = lvm.make_tags(
@@ -751,7 +1000,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                      'cinder_id': managed.get(name),
                      'extra_info': None}
             entry['size'] = max(1, entry['size'])
-            if name in managed:
+            # Managed by its name, or by the id its tag records.
+            cinder_id = managed.get(name) or managed.get(
+                prefix + fields.get('id', ''))
+            if cinder_id:
+                entry['cinder_id'] = cinder_id
                 entry['safe_to_manage'] = False
                 entry['reason_not_safe'] = _('already managed')
             elif name.endswith(lvm.REVERT_SUFFIXES):
