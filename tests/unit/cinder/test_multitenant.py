@@ -8,7 +8,10 @@
   safe and idempotent, and the old SVM goes when nothing uses it.
 """
 
+import ast
+import inspect
 import json
+import re
 from unittest import mock
 
 from cinder import context
@@ -544,3 +547,35 @@ class TransferTestCase(base.TestCase):
         self.assertNotIn(LV, self.node.lvs)
         for name in (SVM_A, SVM_B):
             self.ganesha.stop.assert_any_call(name)
+
+
+class RaiseMessagesTestCase(base.TestCase):
+    """Every Cinder exception the driver raises says what happened."""
+
+    def test_every_raise_carries_a_message(self):
+        tree = ast.parse(inspect.getsource(driver))
+        found = []
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and
+                    isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            if not (isinstance(func, ast.Attribute) and
+                    isinstance(func.value, ast.Name) and
+                    func.value.id == 'exception'):
+                continue
+            name = func.attr
+            keywords = {k.arg for k in node.exc.keywords}
+            found.append(name)
+            self.assertFalse(node.exc.args, '%s: positional arguments '
+                             'are not its message' % name)
+            self.assertTrue(keywords, '%s raised without a message' % name)
+            cls = getattr(exception, name)
+            if name == 'VolumeBackendAPIException':
+                self.assertIn('data', keywords)
+            elif 'message' not in keywords:
+                # Every placeholder of its message is given.
+                wanted = set(re.findall(r'%\((\w+)\)s', cls.message))
+                self.assertEqual(wanted, wanted & keywords, name)
+        self.assertIn('ManageExistingAlreadyManaged', found)
+        self.assertIn('VolumeBackendAPIException', found)
