@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="user-mode-linux lvm2 thin-provisioning-tools xfsprogs nfs-ganesha
 nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod
-python3-oslo.rootwrap"
+python3-oslo.rootwrap sudo"
 
 missing=
 for pkg in $PACKAGES; do

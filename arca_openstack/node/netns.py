@@ -55,16 +55,25 @@ InterfaceNames = collections.namedtuple('InterfaceNames', ['inner', 'host'])
 
 Link = collections.namedtuple(
     'Link', ['name', 'ifindex', 'kind', 'vlan', 'mtu', 'state', 'up',
-             'master', 'link_index'])
+             'master', 'link_index', 'link'], defaults=(None,))
 Link.__doc__ = """One interface as ``ip -j -d link show`` reports it.
 
 ``kind`` is the linkinfo kind ('vlan', 'macvlan', 'veth', 'bridge', or
 None for a plain NIC), ``vlan`` the 802.1Q id of a VLAN, ``state`` the
 operstate ('UP', 'DOWN', 'LOWERLAYERDOWN', ...), ``up`` whether it is
 administratively up, ``master`` the bridge it is enslaved to, and
-``link_index`` the ifindex of its parent (or veth peer), which may live in
-another namespace.
+``link_index`` the ifindex of its parent (or veth peer) when that lives
+in another namespace, ``link`` its name when it lives in the same one
+(iproute2 prints one or the other).
 """
+
+
+def _is_on(link, lower):
+    """Whether ``link``'s parent is ``lower`` (of the root namespace)."""
+    if link.link is not None:
+        return link.link == lower.name
+    return lower.ifindex is not None and link.link_index == lower.ifindex
+
 
 _NO_DEVICE = ('does not exist', 'Cannot find device')
 _NO_NETNS = 'Cannot open network namespace'
@@ -235,7 +244,8 @@ def _link_from(d):
         return Link(name=d['ifname'], ifindex=d['ifindex'], kind=kind,
                     vlan=vlan, mtu=d['mtu'], state=d.get('operstate'),
                     up='UP' in (d.get('flags') or ()),
-                    master=d.get('master'), link_index=d.get('link_index'))
+                    master=d.get('master'), link_index=d.get('link_index'),
+                    link=d.get('link'))
     except KeyError as err:
         raise exception.ParseError(what='ip link show',
                                    reason='missing %s' % err)
@@ -422,8 +432,7 @@ class Netns(object):
             raise exception.Conflict(
                 what='interface', name=name,
                 reason='is a %s interface, not %s' % (link.kind, kind))
-        if kind == 'macvlan' and (lower.ifindex is None
-                                  or link.link_index != lower.ifindex):
+        if kind == 'macvlan' and not _is_on(link, lower):
             raise exception.Conflict(
                 what='interface', name=name,
                 reason='is not on interface %s' % lower.name)
@@ -436,7 +445,7 @@ class Netns(object):
         or VLAN is left for :meth:`_check_lower` to refuse.
         """
         if (link is None or link.kind != 'vlan' or link.vlan != vlan
-                or link.link_index != parent.ifindex):
+                or not _is_on(link, parent)):
             return False
         self._ip(ns, 'link', 'del', 'dev', link.name)
         return True
@@ -450,7 +459,7 @@ class Netns(object):
                                      'show').stdout)
         return next((link for link in links
                      if link.kind == 'vlan' and link.vlan == vlan
-                     and link.link_index == parent.ifindex), None)
+                     and _is_on(link, parent)), None)
 
     def _vlan_lower(self, parent, vlan, mtu):
         """The VLAN interface the SVM's macvlan goes on; made if needed.
@@ -466,7 +475,7 @@ class Netns(object):
             result = self._ip(None, *args, check_exit_code=False)
             if result.exit_code == 0:
                 link = Link(name, None, 'vlan', vlan, None, None, False,
-                            None, parent.ifindex)
+                            None, None, parent.name)
             elif 'File exists' in result.stderr:
                 # Made meanwhile by a plug of another SVM.
                 link = self._link(None, name)
@@ -479,7 +488,7 @@ class Netns(object):
             if link is None:
                 raise exception.NotFound(what='VLAN interface', name=name)
         if (link.kind != 'vlan' or link.vlan != vlan
-                or link.link_index != parent.ifindex):
+                or not _is_on(link, parent)):
             raise exception.Conflict(
                 what='interface', name=link.name,
                 reason='is not VLAN %s of %s' % (vlan, parent.name))

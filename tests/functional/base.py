@@ -44,7 +44,8 @@ def boot_lab(storage, clients):
     """
     lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
     harness.Lab.cleanup_stale()
-    specs = [harness.NodeSpec(name, 'storage', disk_gib=gib)
+    # eth1-eth3: the storage NICs the documented address pools name.
+    specs = [harness.NodeSpec(name, 'storage', disk_gib=gib, data_nics=3)
              for name, gib in storage]
     specs += [harness.NodeSpec(name, 'client') for name in clients]
     started = time.monotonic()

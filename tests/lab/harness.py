@@ -7,7 +7,9 @@ writes reaches the host. Storage nodes get a sparse disk file as
 ``/dev/ubda`` (the LVM physical volume).
 
 Networking: the lab creates a private network namespace of the host
-(``arcalab<pid>``) holding a bridge and one tap per guest. The guests'
+(``arcalab<pid>``) holding a bridge and one tap per guest NIC (a guest
+may have data NICs ``eth1``... besides ``eth0``, all on the one bridge, down
+until a test brings them up, as an operator's storage NICs). The guests'
 ``eth0`` addresses (10.97.0.0/24) exist only inside that namespace. The
 test process reaches them over SSH with sockets created by a thread that
 has entered the namespace (setns is per thread), handed to paramiko through
@@ -49,7 +51,7 @@ FILTERS_DIR = os.path.join(HERE, '..', '..', 'etc', 'rootwrap.d')
 PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'xfsprogs', 'nfs-ganesha', 'nfs-ganesha-vfs', 'nfs-common',
             'drbd-utils', 'openssh-server', 'iproute2', 'kmod',
-            'python3-oslo.rootwrap')
+            'python3-oslo.rootwrap', 'sudo')
 ROOT_HELPER = '/usr/bin/oslo-rootwrap /run/arcalab/rootwrap.conf'
 ROOTWRAP_CONF = """\
 [DEFAULT]
@@ -200,6 +202,7 @@ class NodeSpec:
     role: str = 'storage'           # 'storage' (has a disk) or 'client'
     disk_gib: int = 8
     mem_mib: int = None             # default: the lab's ``mem``
+    data_nics: int = 0              # eth1..ethN besides eth0
 
 
 class Node(object):
@@ -219,6 +222,10 @@ class Node(object):
         self.cidr = self.address + '/24'
         self.mac = 'fe:fd:0a:61:00:%02x' % index
         self.tap = 'tap%d' % index
+        # (tap, MAC) of eth1..ethN.
+        self.data_taps = [('tap%dn%d' % (index, nic),
+                           'fe:fd:0a:61:%02x:%02x' % (nic, index))
+                          for nic in range(1, spec.data_nics + 1)]
         self.umid = '%s-%s' % (lab.netns, self.name)
         self.log_file = os.path.join(lab.workdir, self.name + '.console.log')
         self.disk_file = None
@@ -256,6 +263,9 @@ class Node(object):
                 'arca_lab=' + self.lab.workdir]
         if self.disk_file:
             argv.insert(4, 'ubd0=' + self.disk_file)
+        at = argv.index('con=null')
+        argv[at:at] = ['eth%d=tuntap,%s,%s' % (nic, tap, mac) for nic, (
+            tap, mac) in enumerate(self.data_taps, start=1)]
         env = dict(os.environ, TMPDIR='/dev/shm')
         self._log = open(self.log_file, 'ab')
         self._log.write(b'\n===== arcalab: boot %s =====\n' % (
@@ -599,11 +609,13 @@ class Lab(object):
         _run(*ns, 'link', 'add', BRIDGE, 'type', 'bridge')
         _run(*ns, 'addr', 'add', HOST_ADDRESS + '/24', 'dev', BRIDGE)
         _run(*ns, 'link', 'set', BRIDGE, 'up')
-        for index in range(1, len(self.specs) + 1):
-            tap = 'tap%d' % index
-            _run(*ns, 'tuntap', 'add', tap, 'mode', 'tap')
-            _run(*ns, 'link', 'set', tap, 'master', BRIDGE)
-            _run(*ns, 'link', 'set', tap, 'up')
+        for index, spec in enumerate(self.specs, start=1):
+            taps = ['tap%d' % index] + ['tap%dn%d' % (index, nic) for nic
+                                        in range(1, spec.data_nics + 1)]
+            for tap in taps:
+                _run(*ns, 'tuntap', 'add', tap, 'mode', 'tap')
+                _run(*ns, 'link', 'set', tap, 'master', BRIDGE)
+                _run(*ns, 'link', 'set', tap, 'up')
 
     @staticmethod
     def _parallel(func, items):

@@ -71,9 +71,15 @@ REAL_ROUTE6 = ('[{"dst":"default","gateway":"fe80::1","dev":"arca0",'
 
 
 def link_json(name, kind=None, ifindex=5, mtu=1500, up=True, vlan=None,
-              master=None, link_index=None):
-    """``ip -j -d link show`` output in iproute2 6.1's shape."""
+              master=None, link_index=None, link=None):
+    """``ip -j -d link show`` output in iproute2 6.1's shape.
+
+    iproute2 prints a parent in the same namespace by name (``link``), one
+    in another namespace by ifindex (``link_index``, ``link_netnsid``).
+    """
     d = {'ifindex': ifindex}
+    if link is not None:
+        d['link'] = link
     if link_index is not None:
         d['link_index'] = link_index
     d.update({'ifname': name,
@@ -225,6 +231,11 @@ class TestParsing(NetnsTestCase):
         self.assertEqual(('macvlan', 8, None), (link.kind, link.link_index,
                                                 link.master))
 
+    def test_parent_in_same_namespace_by_name(self):
+        link = netns.parse_link(link_json('avl1', kind='vlan', vlan=100,
+                                          link='eth1'))
+        self.assertEqual(('eth1', None), (link.link, link.link_index))
+
     def test_vlan(self):
         link = netns.parse_link(link_json('x', kind='vlan', vlan=100,
                                           link_index=2, mtu=9000))
@@ -365,7 +376,7 @@ class TestPlug(NetnsTestCase):
 
     def test_vlan_shared_interface_exists(self):
         # A second SVM on the VLAN: the shared interface is reused.
-        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30,
+        self.root(VLAN_IF, kind='vlan', vlan=100, link='eth1', ifindex=30,
                   mtu=9000)
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100, mtu=1500)
         self.assertCommands(
@@ -378,7 +389,7 @@ class TestPlug(NetnsTestCase):
 
     def test_vlan_shared_interface_raced(self):
         self.root_missing(VLAN_IF, times=1)
-        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30)
+        self.root(VLAN_IF, kind='vlan', vlan=100, link='eth1', ifindex=30)
         self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
                          stderr='RTNETLINK answers: File exists\n')
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
@@ -393,7 +404,7 @@ class TestPlug(NetnsTestCase):
                                 'exists.\n')
         self.all_links(link_json('eth1', ifindex=2),
                        link_json('eth1.100', kind='vlan', vlan=100,
-                                 link_index=2, ifindex=31))
+                                 link='eth1', ifindex=31))
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
         self.assertEqual(
             [('ip', '-j', '-d', 'link', 'show'),
@@ -407,7 +418,7 @@ class TestPlug(NetnsTestCase):
                                 'exists.\n')
         self.all_links(link_json('eth1', ifindex=2),
                        link_json('eth1.200', kind='vlan', vlan=200,
-                                 link_index=2, ifindex=31))
+                                 link='eth1', ifindex=31))
         err = self.assertRaises(netns.VlanInUse, self.netns.plug, SVM,
                                 'vlan', parent='eth1', vlan=100)
         self.assertEqual(('eth1', 100), (err.parent, err.vlan))
@@ -415,7 +426,7 @@ class TestPlug(NetnsTestCase):
         self.assertNotIn('macvlan', self.executor.commands[-1])
 
     def test_vlan_shared_interface_wrong_vlan(self):
-        self.root(VLAN_IF, kind='vlan', vlan=200, link_index=2, ifindex=30)
+        self.root(VLAN_IF, kind='vlan', vlan=200, link='eth1', ifindex=30)
         self.assertRaises(exception.Conflict, self.netns.plug, SVM, 'vlan',
                           parent='eth1', vlan=100)
         self.assertEqual(5, len(self.executor.commands))
@@ -461,7 +472,7 @@ class TestPlug(NetnsTestCase):
              'up'))
 
     def vlan_if(self, **kwargs):
-        self.root(VLAN_IF, kind='vlan', vlan=100, link_index=2, ifindex=30,
+        self.root(VLAN_IF, kind='vlan', vlan=100, link='eth1', ifindex=30,
                   **kwargs)
 
     def test_vlan_already_plugged(self):
@@ -521,7 +532,7 @@ class TestPlug(NetnsTestCase):
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'up'))
 
     def test_legacy_half_made_vlan_in_root(self):
-        self.root(INNER, kind='vlan', vlan=100, link_index=2, times=1)
+        self.root(INNER, kind='vlan', vlan=100, link='eth1', times=1)
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
         self.assertEqual(('ip', 'link', 'del', 'dev', INNER),
                          self.executor.commands[4])
