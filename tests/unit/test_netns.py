@@ -397,14 +397,18 @@ class TestPlug(NetnsTestCase):
                        'netns', SVM, 'type', 'macvlan', 'mode', 'private'),
                       self.executor.commands)
 
-    def test_vlan_operator_interface_used(self):
-        # The operator's own eth1.100 holds the VLAN id: SVMs share it.
+    def vlan_taken(self, holder_vlan):
+        """VLAN 100 of eth1 is taken; the root namespace has eth1.N."""
         self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
                          stderr='Error: 8021q: VLAN device already '
                                 'exists.\n')
         self.all_links(link_json('eth1', ifindex=2),
-                       link_json('eth1.100', kind='vlan', vlan=100,
-                                 link='eth1', ifindex=31))
+                       link_json('eth1.%d' % holder_vlan, kind='vlan',
+                                 vlan=holder_vlan, link='eth1', ifindex=31))
+
+    def test_vlan_operator_interface_used(self):
+        # The operator's own eth1.100 holds the VLAN id: SVMs share it.
+        self.vlan_taken(100)
         self.netns.plug(SVM, 'vlan', parent='eth1', vlan=100)
         self.assertEqual(
             [('ip', '-j', '-d', 'link', 'show'),
@@ -413,12 +417,7 @@ class TestPlug(NetnsTestCase):
             self.executor.commands[6:8])
 
     def test_vlan_held_in_other_namespace(self):
-        self.executor.on('ip', 'link', 'add', 'link', 'eth1', exit_code=2,
-                         stderr='Error: 8021q: VLAN device already '
-                                'exists.\n')
-        self.all_links(link_json('eth1', ifindex=2),
-                       link_json('eth1.200', kind='vlan', vlan=200,
-                                 link='eth1', ifindex=31))
+        self.vlan_taken(200)
         err = self.assertRaises(netns.VlanInUse, self.netns.plug, SVM,
                                 'vlan', parent='eth1', vlan=100)
         self.assertEqual(('eth1', 100), (err.parent, err.vlan))
