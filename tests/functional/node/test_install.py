@@ -34,6 +34,7 @@ SCRIPTS = {
                               'main'),
 }
 SCRIPT = """#!/usr/bin/python3
+import sys
 sys.path.insert(0, %r)
 from %s import %s
 if __name__ == '__main__':
