@@ -7,11 +7,12 @@ rootwrap.conf and the sudoers line in place, and the node library then
 works through ``sudo arca-rootwrap /etc/arca/rootwrap.conf`` exactly as a
 driver configured with ``arca_ssh_root_helper`` uses it.
 
-The guest's root is a copy-on-write view of the host's, but without this
-test run's virtualenv interpreter (under /root, which the guest hides):
-the two console scripts are written into the guest's /usr/local/bin as a
-system-wide ``pip install`` writes them (for the Debian python3, which
-has oslo.rootwrap), importing this source tree.
+The files are laid out in the guest as a system-wide ``pip install``
+lays them out for the Debian python3 (which has oslo.rootwrap): the
+command's module under /usr/local/lib/python3.*/dist-packages, the
+package's data_files under /usr/local/etc and the two console scripts in
+/usr/local/bin. (The guest cannot use this run's virtualenv or checkout:
+it hides /root and /tmp.)
 """
 
 import functools
@@ -27,6 +28,17 @@ BIN = '/usr/local/bin'
 USER = 'arca'
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
+# (file in this tree, where pip puts it; {site}: the purelib folder)
+INSTALLED = [
+    ('arca_openstack/__init__.py', '{site}/arca_openstack/__init__.py'),
+    ('arca_openstack/cmd/__init__.py',
+     '{site}/arca_openstack/cmd/__init__.py'),
+    ('arca_openstack/cmd/install_rootwrap.py',
+     '{site}/arca_openstack/cmd/install_rootwrap.py'),
+    ('etc/arca/rootwrap.conf', '/usr/local/etc/arca/rootwrap.conf'),
+] + [('etc/rootwrap.d/' + name, '/usr/local/etc/arca/rootwrap.d/' + name)
+     for name in sorted(os.listdir(os.path.join(SOURCE, 'etc',
+                                                'rootwrap.d')))]
 # What pip writes for the package's console_scripts (setup.cfg).
 SCRIPTS = {
     'arca-rootwrap': ('oslo_rootwrap.cmd', 'main'),
@@ -35,7 +47,6 @@ SCRIPTS = {
 }
 SCRIPT = """#!/usr/bin/python3
 import sys
-sys.path.insert(0, %r)
 from %s import %s
 if __name__ == '__main__':
     sys.exit(%s())
@@ -51,10 +62,18 @@ class InstallGuideTestCase(base.FunctionalTestCase):
                         'rm -rf /etc/sudoers.d/arca /etc/arca/rootwrap.d '
                         '/etc/arca/rootwrap.conf %s' % (USER, ' '.join(
                             '%s/%s' % (BIN, n) for n in SCRIPTS)), False)
+        site = self.node.run('/usr/bin/python3', '-c', 'import sysconfig; '
+                             'print(sysconfig.get_path("purelib"))'
+                             ).stdout.strip()
+        self.addCleanup(self.sh, self.node, 'rm -rf %s/arca_openstack '
+                        '/usr/local/etc/arca' % site, False)
+        for rel, path in INSTALLED:
+            with open(os.path.join(SOURCE, rel)) as src:
+                self.node.run('sh', '-c', 'mkdir -p "${1%/*}" && cat > "$1"',
+                              'sh', path.format(site=site), input=src.read())
         for name, (module, func) in SCRIPTS.items():
             path = '%s/%s' % (BIN, name)
-            self.node.run('tee', path, input=SCRIPT % (SOURCE, module, func,
-                                                       func))
+            self.node.run('tee', path, input=SCRIPT % (module, func, func))
             self.node.run('chmod', '755', path)
 
     def login(self, root_helper=''):
