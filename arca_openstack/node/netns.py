@@ -195,6 +195,22 @@ def vlan_interface_name(parent, vlan):
         key.encode('ascii')).hexdigest()[:_HASH_LEN]
 
 
+def mac_address(address):
+    """The MAC of a new SVM interface whose first address is ``address``.
+
+    Locally administered, and derived from the address alone: an address
+    handed to a new SVM, or an SVM rebuilt (on this node or, after a
+    takeover, on its partner), keeps its MAC, so clients' ARP and
+    neighbour entries stay right and they reach it at once.
+    """
+    digest = hashlib.sha256(ipaddress.ip_address(address).packed).digest()
+    return ':'.join('%02x' % b for b in b'\x02' + digest[:5])
+
+
+def _mac_args(mac):
+    return ('address', mac) if mac else ()
+
+
 def _parse_json(stdout, what):
     if not stdout.strip():
         return []
@@ -506,7 +522,7 @@ class Netns(object):
             self._ensure_up(None, None, name, raise_mtu, True)
         return link
 
-    def _plug(self, svm, mode, parent, vlan, bridge, mtu):
+    def _plug(self, svm, mode, parent, vlan, bridge, mtu, mac=None):
         self._require_ns(svm)
         names = interface_names(svm)
         lower_name = bridge if mode == 'veth' else parent
@@ -545,12 +561,13 @@ class Netns(object):
                     reason='exists in the root namespace but its peer '
                            'is not in SVM %s' % svm)
             self._ip(None, 'link', 'add', names.host, 'type', 'veth',
-                     'peer', 'name', names.inner, 'netns', svm)
+                     'peer', 'name', names.inner, *_mac_args(mac), 'netns',
+                     svm)
             created = True
         else:
             self._ip(None, 'link', 'add', 'link', lower.name, 'name',
-                     names.inner, 'netns', svm, 'type', 'macvlan', 'mode',
-                     MACVLAN_MODE)
+                     names.inner, *_mac_args(mac), 'netns', svm, 'type',
+                     'macvlan', 'mode', MACVLAN_MODE)
             created = True
 
         if mode == 'veth':
@@ -757,7 +774,8 @@ class Netns(object):
             validate.mtu(mtu, ipv6=True)
         with self._lock(svm):
             self._create(svm)
-            ifname = self._plug(svm, mode, parent, vlan, bridge, mtu)
+            ifname = self._plug(svm, mode, parent, vlan, bridge, mtu,
+                                mac=mac_address(wanted[0].ip))
             self._set_addresses(svm, ifname, wanted)
             for gw in gws:
                 self._set_gateway(svm, gw, ifname)

@@ -841,6 +841,23 @@ class TestSetMtu(NetnsTestCase):
 
 class TestSetup(NetnsTestCase):
 
+    def test_mac_from_the_first_address(self):
+        # A persistent choice: an address keeps its MAC across SVMs.
+        self.assertEqual('02:e8:c7:80:4a:b8', netns.mac_address('10.0.0.5'))
+        self.assertEqual(netns.mac_address('fd00::5'),
+                         netns.mac_address('FD00:0::5'))
+        self.assertNotEqual(netns.mac_address('10.0.0.5'),
+                            netns.mac_address('10.0.0.6'))
+
+    def test_veth_gets_the_address_mac(self):
+        self.root(HOST, kind='veth', up=False, link_index=5)
+        self.root_missing(HOST, times=1)
+        self.addrs()
+        self.netns.setup(SVM, 'veth', ['10.0.0.5/24'], bridge='br0')
+        self.assertIn(('ip', 'link', 'add', HOST, 'type', 'veth', 'peer',
+                       'name', INNER, 'address', '02:e8:c7:80:4a:b8',
+                       'netns', SVM), self.executor.commands)
+
     def test_fresh(self):
         # Absent at first, present once "ip netns add" ran.
         self.executor.on(*LIST, stdout='', times=1)
@@ -857,8 +874,9 @@ class TestSetup(NetnsTestCase):
             ('ip', 'link', 'add', 'link', 'eth1', 'name', VLAN_IF, 'type',
              'vlan', 'id', '100'),
             ('ip', 'link', 'set', 'dev', VLAN_IF, 'mtu', '1500', 'up'),
-            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER, 'netns',
-             SVM, 'type', 'macvlan', 'mode', 'private'),
+            ('ip', 'link', 'add', 'link', VLAN_IF, 'name', INNER,
+             'address', '02:e8:c7:80:4a:b8', 'netns', SVM, 'type',
+             'macvlan', 'mode', 'private'),
             ('ip', '-n', SVM, 'link', 'set', 'dev', INNER, 'mtu', '1500',
              'up'),
             ADDR,
