@@ -273,7 +273,7 @@ def project_key(project_id):
     if not isinstance(project_id, str) or not project_id:
         raise exception.InvalidInput(what='project id', value=project_id,
                                      reason='must be a non-empty string')
-    if _HEX_ID.match(project_id):
+    if _HEX_ID.fullmatch(project_id):
         return project_id
     return 'x' + hashlib.sha256(project_id.encode('utf-8')).hexdigest()[:31]
 

@@ -342,16 +342,23 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                         % {'vol': volume.id, 'snap': snapshot.id}):
             return self._clone(volume, self._snap_lv(snapshot))
 
+    def _withdraw(self, volume, lv, info):
+        """Withdraw the volume's exports and unmount it; its SVMs.
+
+        One SVM, or two after an interrupted move: every export goes.
+        """
+        svms = self._svms_of(volume, info)
+        for svm in svms:
+            self.exports.unpublish(svm, lv, unmount=False)
+        self.exports.unmount(lv)
+        return svms
+
     def delete_volume(self, volume):
         with self._node(_('Deleting volume %s') % volume.id,
                         busy_name=volume.name):
             lv = self._lv(volume)
             info = self.pool.get(lv)
-            # One SVM, or two after an interrupted move: every export goes.
-            svms = self._svms_of(volume, info)
-            for svm in svms:
-                self.exports.unpublish(svm, lv, unmount=False)
-            self.exports.unmount(lv)
+            svms = self._withdraw(volume, lv, info)
             if info is None:
                 LOG.info('Volume %s has no LV %s: nothing to delete.',
                          volume.id, lv)
@@ -557,17 +564,12 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
         They are not exported, but their SVM tag keeps an SVM in use.
         """
-        wanted = lvm.make_tags(project=svm_pools.project_key(
-            volume.project_id), svm=svm)
+        key = svm_pools.project_key(volume.project_id)
         for snap in self.pool.list(tags=lvm.make_tags(
                 volume=validate.uuid(volume.name_id))):
-            if lvm.parse_tags(snap['tags']).get('kind') != KIND_SNAPSHOT:
-                continue
-            keep = [t for t in snap['tags'] if t.startswith(lvm.TAG_PREFIX)
-                    and not t.startswith((SVM_TAG, PROJECT_TAG))]
-            if sorted(keep + wanted) != sorted(
-                    t for t in snap['tags'] if t.startswith(lvm.TAG_PREFIX)):
-                self.pool.replace_tags(snap['name'], snap, keep + wanted)
+            if lvm.parse_tags(snap['tags']).get('kind') == KIND_SNAPSHOT:
+                self.pool.update_tags(snap['name'], snap, project=key,
+                                      svm=svm)
 
     def _republish(self, volume):
         """Export the volume; a new export admits the attached hosts."""
@@ -919,10 +921,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         with self._node(_('Unmanaging volume %s') % volume.id):
             lv = self._lv(volume)
             info = self.pool.get(lv)
-            svms = self._svms_of(volume, info)
-            for svm in svms:
-                self.exports.unpublish(svm, lv, unmount=False)
-            self.exports.unmount(lv)
+            svms = self._withdraw(volume, lv, info)
             if info is not None:
                 self.pool.remove_tags(lv, [SVM_TAG + svm for svm in svms])
             for svm in svms:

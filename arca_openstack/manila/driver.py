@@ -513,15 +513,6 @@ class ArcaShareDriver(driver.ShareDriver):
 
     # --------------------------------------------------------- transfer
 
-    def _retag_project(self, name, info, key):
-        """Make an LV's ``arca.project`` tag name project key ``key``."""
-        old = lvm.parse_tags(info['tags']).get('project')
-        if old == key:
-            return
-        if old:
-            self.pool.remove_tags(name, lvm.make_tags(project=old))
-        self.pool.add_tags(name, lvm.make_tags(project=key))
-
     def transfer_accept(self, context, share, new_user, new_project,
                         access_rules=None, share_server=None):
         """A share changes owner where it is, or the transfer is refused.
@@ -570,10 +561,10 @@ class ArcaShareDriver(driver.ShareDriver):
                      'it stays on SVM %(svm)s.', {
                          'share': share_id, 'project': new_project,
                          'svm': svm})
-            self._retag_project(lv, info, key)
+            self.pool.update_tags(lv, info, project=key)
             for snap in self.pool.list(tags=lvm.make_tags(
                     kind=KIND_SNAPSHOT, share=share_id)):
-                self._retag_project(snap['name'], snap, key)
+                self.pool.update_tags(snap['name'], snap, project=key)
 
     # ----------------------------------------------------------- access
 

@@ -604,6 +604,19 @@ class ThinPool(object):
             self.remove_tags(name, old)
         self.add_tags(name, tags)
 
+    def update_tags(self, name, info, **fields):
+        """Set the LV's ``arca.KEY`` tags of ``fields``, keeping the rest.
+
+        Every tag of those keys goes (an interrupted change can leave one
+        twice); nothing runs when the LV already has exactly these.
+        """
+        wanted = make_tags(**fields)
+        keys = tuple('%s%s=' % (TAG_PREFIX, key) for key in fields)
+        arca = [t for t in info['tags'] if t.startswith(TAG_PREFIX)]
+        keep = [t for t in arca if not t.startswith(keys)]
+        if sorted(keep + wanted) != sorted(arca):
+            self.replace_tags(name, info, keep + wanted)
+
     def remove_tags(self, name, tags):
         name = validate.lv_name(name)
         tags = _tags(tags)

@@ -453,7 +453,7 @@ class Netns(object):
                 what='interface', name=name,
                 reason='is not on interface %s' % lower.name)
 
-    def _drop_legacy_vlan(self, svm, ns, link, parent, vlan):
+    def _drop_legacy_vlan(self, ns, link, parent, vlan):
         """Delete an SVM's own VLAN interface made by an earlier release.
 
         It holds the VLAN id on the parent, which every SVM on the VLAN
@@ -539,9 +539,9 @@ class Netns(object):
         stray = None if inner is not None else self._link(None,
                                                           names.inner)
         if mode == 'vlan':
-            if self._drop_legacy_vlan(svm, svm, inner, lower, vlan):
+            if self._drop_legacy_vlan(svm, inner, lower, vlan):
                 inner = None
-            if self._drop_legacy_vlan(svm, None, stray, lower, vlan):
+            if self._drop_legacy_vlan(None, stray, lower, vlan):
                 stray = None
             lower = self._vlan_lower(lower, vlan, mtu)
         host = None

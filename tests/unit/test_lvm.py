@@ -846,3 +846,31 @@ class RevertTestCase(base.TestCase):
             self.assertRaises(exception.InvalidInput, self.pool.revert,
                               *args)
         self.assertEqual([], self.executor.commands)
+
+
+class UpdateTagsTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.pool = lvm.ThinPool(self.executor, 'arca', 'pool')
+        self.replace = []
+        self.patch(self.pool, 'replace_tags',
+                   lambda name, info, tags: self.replace.append((name, tags)))
+
+    def test_fields_replaced_others_kept(self):
+        info = {'tags': ['arca.kind=snapshot', 'arca.project=a',
+                         'arca.svm=s1', 'arca.svm=s2', 'backup']}
+        self.pool.update_tags('snap', info, project='b', svm='s3')
+        self.assertEqual([('snap', ['arca.kind=snapshot', 'arca.project=b',
+                                    'arca.svm=s3'])], self.replace)
+
+    def test_unchanged_runs_nothing(self):
+        info = {'tags': ['arca.svm=s1', 'arca.project=a', 'arca.kind=x']}
+        self.pool.update_tags('lv', info, project='a', svm='s1')
+        self.assertEqual([], self.replace)
+        self.assertEqual([], self.executor.commands)
+
+    def test_bad_value_refused(self):
+        self.assertRaises(exception.InvalidInput, self.pool.update_tags,
+                          'lv', {'tags': []}, project='a b')
+        self.assertEqual([], self.replace)

@@ -112,7 +112,8 @@ class ParseTestCase(base.TestCase):
         self.assertEqual(project, svm_pools.project_key(project))
 
     @ddt.data('fake', '01234567-89ab-cdef-0123-456789abcdef',
-              PROJECT.upper(), 'x' + PROJECT[1:], PROJECT + '0')
+              PROJECT.upper(), 'x' + PROJECT[1:], PROJECT + '0',
+              'abc\n')
     def test_project_key_other_ids_hashed(self, project):
         key = svm_pools.project_key(project)
         self.assertRegex(key, '^x[0-9a-f]{31}$')
