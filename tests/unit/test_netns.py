@@ -1085,6 +1085,25 @@ class TestRootwrapFilters(base.TestCase):
         'ip rule add from all lookup 100',
         'ip route replace default via 10.0.0.1',
         'nsenter --net=/run/netns/svm_a sh',
+        # The shared VLAN interface: only avl<hex>, only created and
+        # brought up.
+        'ip link add link eth1 name eth1.100 type vlan id 100',
+        'ip link add link eth1 name avl1 type vlan id 100 protocol 802.1ad',
+        'ip link add link eth1 name avl1 netns svm_a type vlan id 100',
+        'ip link set dev avl1 down',
+        'ip link set dev avl1 netns svm_a',
+        'ip link set dev eth1 mtu 9000 up',
+        'ip link del dev avl1',
+        # Macvlans: private mode only, a locally administered MAC only.
+        'ip link add link eth1 name asv26a815513069 netns svm_a type '
+        'macvlan mode bridge',
+        'ip link add link eth1 name asv26a815513069 address '
+        '00:11:22:33:44:55 netns svm_a type macvlan mode private',
+        'ip link add link eth1 name asv26a815513069 address '
+        '02:11:22:33:44 netns svm_a type macvlan mode private',
+        'ip link add ash26a815513069 type veth peer name asv26a815513069 '
+        'address 04:11:22:33:44:55 netns svm_a',
+        'ip -j -d link show -b /tmp/x',
     )
     def test_hostile_rejected(self, cmd):
         self.assertFalse(rootwrap_check.allowed(cmd.split(' ')), cmd)
@@ -1096,6 +1115,11 @@ class TestRootwrapFilters(base.TestCase):
         'ip -n svm_a link set dev lo up',
         'ip -n svm_a -j -6 route show default',
         'ip link del dev ash26a815513069',
+        'ip -j -d link show',
+        'ip link add link eth1 name avlf27dd9fbea9e type vlan id 100',
+        'ip link set dev avlf27dd9fbea9e mtu 9000 up',
+        'ip link add link avlf27dd9fbea9e name asv26a815513069 address '
+        '02:e8:c7:80:4a:b8 netns svm_a type macvlan mode private',
     )
     def test_expected_allowed(self, cmd):
         self.assertTrue(rootwrap_check.allowed(cmd.split(' ')), cmd)
