@@ -8,6 +8,7 @@ Ganesha export file is the record of who may mount it.
 from arca_openstack import exception
 from arca_openstack.node import files
 from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import locks
 from arca_openstack.node import validate
 from arca_openstack.node import xfs
@@ -34,7 +35,7 @@ def lv_name_of(exp):
 
 
 def client_rules(clients):
-    """Validated :class:`ganesha.ClientRule` list.
+    """Validated :class:`ganesha_config.ClientRule` list.
 
     :param clients: (network, access) pairs or existing rules. A network
         listed twice is an error: Ganesha's ACL is ordered, and the second
@@ -43,7 +44,7 @@ def client_rules(clients):
     rules = []
     seen = set()
     for entry in clients:
-        if isinstance(entry, ganesha.ClientRule):
+        if isinstance(entry, ganesha_config.ClientRule):
             network, access, squash = entry
         else:
             network, access = entry
@@ -54,7 +55,7 @@ def client_rules(clients):
             raise exception.InvalidInput(what='client', value=network,
                                          reason='is listed twice')
         seen.add(network)
-        rules.append(ganesha.ClientRule(network, access, squash))
+        rules.append(ganesha_config.ClientRule(network, access, squash))
     return rules
 
 
@@ -132,7 +133,7 @@ class ExportManager(object):
         :param info: see :meth:`mount`.
         :param mounted: the caller mounted the LV in this same operation
             (:meth:`mount_copy`): no look at its mountpoint.
-        :returns: the :class:`ganesha.Export` now served.
+        :returns: the :class:`ganesha_config.Export` now served.
         """
         validate.svm_name(svm)
         clients = self._rules(clients)

@@ -8,7 +8,7 @@ real ones act on the node's export files. ``added``, ``updated`` (lists of
 
 from unittest import mock
 
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 
 
 class FakeGanesha(mock.Mock):
@@ -48,12 +48,13 @@ class FakeGanesha(mock.Mock):
             return None
         if callable(clients):
             clients = clients(current.clients if current else None)
-        rules = tuple(ganesha.ClientRule(*c) for c in clients)
+        rules = tuple(ganesha_config.ClientRule(*c) for c in clients)
         if current is None:
             eid = 1
             while eid in self.exports.get(svm, {}):
                 eid += 1
-            exp = ganesha.Export(eid, path, pseudo, rules, bool(read_only))
+            exp = ganesha_config.Export(eid, path, pseudo, rules,
+                                        bool(read_only))
             self.added.append((svm, exp))
         else:
             exp = current._replace(clients=rules)

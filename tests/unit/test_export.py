@@ -4,7 +4,7 @@ import ddt
 
 from arca_openstack import exception
 from arca_openstack.node import export
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from tests.unit import base
 
 MNT = '/var/lib/arca/mnt/vol-1'
@@ -36,8 +36,8 @@ class ExportManagerTestCase(base.TestCase):
                                                    options=())
         self.assertEqual(mock.call(
             'svm_a', MNT, '/vol-1',
-            [ganesha.ClientRule('10.0.0.0/24', 'rw', 'no_root_squash'),
-             ganesha.ClientRule('10.1.0.7', 'ro', 'no_root_squash')],
+            [ganesha_config.ClientRule('10.0.0.0/24', 'rw', 'no_root_squash'),
+             ganesha_config.ClientRule('10.1.0.7', 'ro', 'no_root_squash')],
             read_only=False, create=True), self.served())
         self.pool.get.assert_called_once_with('vol-1')
 
@@ -59,14 +59,14 @@ class ExportManagerTestCase(base.TestCase):
         self.mgr.publish('svm_a', 'vol-1', add)
         clients = self.served()[0][3]
         self.assertEqual(
-            [ganesha.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
+            [ganesha_config.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
             clients(None))
-        old = (ganesha.ClientRule('10.0.0.9', 'ro'),)
+        old = (ganesha_config.ClientRule('10.0.0.9', 'ro'),)
         self.assertRaises(exception.InvalidInput, clients, old)
         self.assertEqual(
-            [ganesha.ClientRule('10.0.0.1', 'ro', 'no_root_squash'),
-             ganesha.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
-            clients((ganesha.ClientRule('10.0.0.1', 'ro'),)))
+            [ganesha_config.ClientRule('10.0.0.1', 'ro', 'no_root_squash'),
+             ganesha_config.ClientRule('10.0.0.9', 'rw', 'no_root_squash')],
+            clients((ganesha_config.ClientRule('10.0.0.1', 'ro'),)))
 
     def test_publish_mounted_already(self):
         self.mgr.publish('svm_a', 'vol-1', mounted=True)
@@ -123,7 +123,7 @@ class ExportManagerTestCase(base.TestCase):
         self.assertEqual(self.mgr.ganesha.serve.return_value, exp)
         self.assertEqual(mock.call(
             'svm_a', MNT, '/vol-1',
-            [ganesha.ClientRule('fd00::/64', 'ro', 'no_root_squash')],
+            [ganesha_config.ClientRule('fd00::/64', 'ro', 'no_root_squash')],
             read_only=None, create=False), self.served())
         self.mgr.xfs.mount.assert_not_called()
 
@@ -145,10 +145,11 @@ class ExportManagerTestCase(base.TestCase):
         self.mgr.xfs.unmount.assert_not_called()
 
     def test_mount_exports(self):
-        self.mgr.mount_exports([ganesha.Export(1, MNT, '/vol-1')])
+        self.mgr.mount_exports([ganesha_config.Export(1, MNT, '/vol-1')])
         self.mgr.xfs.mount.assert_called_once_with('/dev/arca/vol-1', MNT,
                                                    options=())
 
     def test_lv_name_of_foreign_path(self):
         self.assertRaises(exception.Conflict, export.lv_name_of,
-                          ganesha.Export(1, '/var/lib/arca/mnt/a/b', '/b'))
+                          ganesha_config.Export(1, '/var/lib/arca/mnt/a/b',
+                                                '/b'))

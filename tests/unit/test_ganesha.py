@@ -11,6 +11,8 @@ import ddt
 
 from arca_openstack import exception
 from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
+from arca_openstack.node import ganesha_files
 from tests.unit import base
 from tests.unit import fake_executor
 from tests.unit import fake_node
@@ -119,11 +121,11 @@ def display(eid, path, *networks):
 
 def exp1(**kw):
     values = dict(export_id=1, path=MNT + 'vol1', pseudo='/vol1',
-                  clients=(ganesha.ClientRule('10.0.0.0/24', 'rw'),
-                           ganesha.ClientRule('fd00::5', 'ro',
-                                              'root_squash')))
+                  clients=(ganesha_config.ClientRule('10.0.0.0/24', 'rw'),
+                           ganesha_config.ClientRule('fd00::5', 'ro',
+                                                     'root_squash')))
     values.update(kw)
-    return ganesha.Export(**values)
+    return ganesha_config.Export(**values)
 
 
 EXPORT1_TEXT = """# Managed by arca-openstack: do not edit.
@@ -204,11 +206,11 @@ class GaneshaTestCase(base.TestCase):
 
     # helpers
     def configured(self, ids=(), addrs=('10.0.0.5',)):
-        self.executor.fs[CONF] = ganesha.render_config(SVM, addrs, ids)
+        self.executor.fs[CONF] = ganesha_config.render_config(SVM, addrs, ids)
 
     def with_export(self, exp):
         self.executor.fs['%s/%d.conf' % (EXPORTS, exp.export_id)] = (
-            ganesha.render_export(exp))
+            ganesha_config.render_export(exp))
 
     def running(self, pid=PID):
         self.executor.fs[PIDFILE] = '%d\n' % pid
@@ -264,34 +266,34 @@ class RenderTestCase(GaneshaTestCase):
               (['10.0.0.5', '10.0.0.6'], '0.0.0.0'))
     @ddt.unpack
     def test_bind_addr(self, addrs, bind):
-        text = ganesha.render_config(SVM, addrs)
+        text = ganesha_config.render_config(SVM, addrs)
         self.assertIn('    Bind_addr = %s;\n' % bind, text)
         self.assertTrue(text.endswith('# Exports\n'))
-        self.assertEqual((tuple(ganesha.addresses(addrs)), ()),
-                         ganesha.parse_config(SVM, text))
+        self.assertEqual((tuple(ganesha_config.addresses(addrs)), ()),
+                         ganesha_config.parse_config(SVM, text))
 
     def test_render_export(self):
         self.assertEqual(EXPORT1_TEXT, self.g.render_export(exp1()))
-        self.assertEqual(exp1(), ganesha.parse_export(EXPORT1_TEXT))
+        self.assertEqual(exp1(), ganesha_config.parse_export(EXPORT1_TEXT))
 
     def test_render_export_read_only_forces_ro(self):
-        text = ganesha.render_export(exp1(read_only=True))
+        text = ganesha_config.render_export(exp1(read_only=True))
         self.assertNotIn('RW', text)
         self.assertEqual(2, text.count('Access_Type = RO;'))
         self.assertIn('# read_only = true\n', text)
-        parsed = ganesha.parse_export(text)
+        parsed = ganesha_config.parse_export(text)
         self.assertTrue(parsed.read_only)
         self.assertEqual(['ro', 'ro'], [c.access for c in parsed.clients])
 
     def test_render_export_no_clients(self):
-        text = ganesha.render_export(exp1(clients=()))
+        text = ganesha_config.render_export(exp1(clients=()))
         self.assertNotIn('CLIENT', text)
         self.assertIn('    Access_Type = None;\n', text)
-        self.assertEqual(exp1(clients=()), ganesha.parse_export(text))
+        self.assertEqual(exp1(clients=()), ganesha_config.parse_export(text))
 
     def test_client_rules_normalised(self):
-        exp = ganesha.export(exp1(clients=[('10.0.0.7/32', 'rw')]))
-        self.assertEqual((ganesha.ClientRule('10.0.0.7', 'rw'),),
+        exp = ganesha_config.export(exp1(clients=[('10.0.0.7/32', 'rw')]))
+        self.assertEqual((ganesha_config.ClientRule('10.0.0.7', 'rw'),),
                          exp.clients)
 
     @ddt.data('', 'EXPORT { Export_Id = 1; }',
@@ -301,18 +303,19 @@ class RenderTestCase(GaneshaTestCase):
               EXPORT1_TEXT.replace('Clients = fd00::5', 'Clients = x'),
               EXPORT1_TEXT.replace('Export_Id = 1', 'Export_Id = 0'))
     def test_parse_export_rejects_foreign(self, text):
-        self.assertRaises(exception.ParseError, ganesha.parse_export, text)
+        self.assertRaises(exception.ParseError, ganesha_config.parse_export,
+                          text)
 
     @ddt.data('', CONFIG_TEXT.replace('svm_a', 'svm_b'),
               CONFIG_TEXT.replace('Enable_NLM = false;', 'Enable_NLM = '
                                   'false'),
               CONFIG_TEXT + '%include "/etc/passwd"\n')
     def test_parse_config_rejects_foreign(self, text):
-        self.assertRaises(exception.ParseError, ganesha.parse_config, SVM,
-                          text)
+        self.assertRaises(exception.ParseError, ganesha_config.parse_config,
+                          SVM, text)
 
     def test_parse_log(self):
-        lines = ganesha.parse_log(LOG_DUP)
+        lines = ganesha_config.parse_log(LOG_DUP)
         self.assertEqual(5, len(lines))
         self.assertEqual({'pid': 4242, 'thread': 'sigmgr',
                           'func': 'export_commit_common', 'comp': 'CONFIG',
@@ -320,15 +323,15 @@ class RenderTestCase(GaneshaTestCase):
                           'text': 'Pseudo path (/vol1) is a duplicate'},
                          {k: v for k, v in lines[1].items() if k != 'line'})
         self.assertEqual('NFS STARTUP',
-                         ganesha.parse_log(LOG_START)[1]['comp'])
+                         ganesha_config.parse_log(LOG_START)[1]['comp'])
 
     def test_parse_display_export(self):
         self.assertEqual(
             (3, MNT + 'vol1', ['10.0.0.8/32', 'fd00::/64']),
-            ganesha.parse_display_export(
+            ganesha_config.parse_display_export(
                 display(3, MNT + 'vol1', '10.0.0.8/32', 'fd00::/64')))
         self.assertRaises(exception.ParseError,
-                          ganesha.parse_display_export, ADDED)
+                          ganesha_config.parse_display_export, ADDED)
 
 
 BAD_SVMS = ('', 'Svm', '1svm', 'svm-a', 'svm.a', 'svm a', '../x', 'a' * 41,
@@ -349,7 +352,7 @@ BAD_EXPORTS = (
     exp1(clients=[('10.0.0.1', 'rx')]), exp1(clients=[('10.0.0.1', 'RW')]),
     exp1(clients=[('10.0.0.1', 'rw', 'squash_all')]),
     exp1(clients=[('10.0.0.1', 'rw'), ('10.0.0.1/32', 'ro')]),
-    exp1(clients=ganesha.ClientRule('10.0.0.1', 'rw')),
+    exp1(clients=ganesha_config.ClientRule('10.0.0.1', 'rw')),
     exp1(clients='10.0.0.1'), exp1(clients=[('10.0.0.1',)]),
     exp1(read_only='yes'), exp1(read_only=None))
 BAD_ADDRESSES = ([], (), None, '10.0.0.0/24', ['10.0.0.5/24'], ['x'],
@@ -385,7 +388,7 @@ class ValidationTestCase(GaneshaTestCase):
         for call in (lambda: self.g.add_export(SVM, exp),
                      lambda: self.g.update_export(SVM, exp),
                      lambda: self.g.ensure(SVM, ['10.0.0.5'], [exp]),
-                     lambda: ganesha.render_export(exp)):
+                     lambda: ganesha_config.render_export(exp)):
             self.assertRaises(exception.InvalidInput, call)
         self.assertEqual([], self.executor.commands)
 
@@ -393,8 +396,8 @@ class ValidationTestCase(GaneshaTestCase):
     def test_bad_export_id(self, eid):
         for call in (lambda: self.g.get_export(SVM, eid),
                      lambda: self.g.remove_export(SVM, eid),
-                     lambda: ganesha.render_config(SVM, ['10.0.0.5'],
-                                                   [eid])):
+                     lambda: ganesha_config.render_config(
+                         SVM, ['10.0.0.5'], [eid])):
             self.assertRaises(exception.InvalidInput, call)
         self.assertEqual([], self.executor.commands)
 
@@ -402,7 +405,7 @@ class ValidationTestCase(GaneshaTestCase):
     def test_bad_addresses(self, addrs):
         for call in (lambda: self.g.configure(SVM, addrs),
                      lambda: self.g.ensure(SVM, addrs, []),
-                     lambda: ganesha.render_config(SVM, addrs)):
+                     lambda: ganesha_config.render_config(SVM, addrs)):
             self.assertRaises(exception.InvalidInput, call)
         self.assertEqual([], self.executor.commands)
 
@@ -463,7 +466,7 @@ class LifeCycleTestCase(GaneshaTestCase):
             ('mkdir', '-p', '/run/arca'), ('mkdir', '-p', '/var/log/arca'),
             ('cat', CONF), ('ls', '-1A', EXPORTS),
             *self.write_cmds(CONF))
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [7]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [7]),
                          self.executor.fs[CONF])
         self.executor.reset()
         self.assertFalse(self.g.configure(SVM, ['10.0.0.5']))
@@ -616,7 +619,7 @@ class ExportTestCase(GaneshaTestCase):
         # Not running (no pid file): the files are all it takes.
         self.assertCommands(self.state_cmd(), *self.add_cmds())
         self.assertEqual(EXPORT1_TEXT, self.executor.fs[EXPORTS + '/1.conf'])
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [1]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [1]),
                          self.executor.fs[CONF])
 
     def test_add_identical_not_running_is_noop(self):
@@ -679,7 +682,7 @@ class ExportTestCase(GaneshaTestCase):
         self.configured([1])
         self.with_export(exp1())
         self.running()
-        new = exp1(clients=(ganesha.ClientRule('10.0.0.9', 'rw'),))
+        new = exp1(clients=(ganesha_config.ClientRule('10.0.0.9', 'rw'),))
         self.executor.on(*self.display_cmd(1), stdout=display(
             1, MNT + 'vol1', '10.0.0.9/32'))
         self.executor.on(*self.display_cmd(1), stdout=display(
@@ -717,7 +720,7 @@ class ExportTestCase(GaneshaTestCase):
             [c[5].rsplit('.', 1)[1] for c in self.executor.commands
              if c[0] == 'dbus-send'])
         self.assertEqual(new, self.g.get_export(SVM, 1))
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [1]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [1]),
                          self.executor.fs[CONF])
 
     def test_add_dbus_reply_with_errors(self):
@@ -731,7 +734,7 @@ class ExportTestCase(GaneshaTestCase):
         self.assertRaises(exception.ConfigInvalid, self.g.add_export, SVM,
                           exp1())
         # rolled back: not included, no file
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5']),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5']),
                          self.executor.fs[CONF])
         self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
 
@@ -817,7 +820,7 @@ class ExportTestCase(GaneshaTestCase):
         self.hup_log(log)
         self.assertRaises(exception.ConfigInvalid, self.g.add_export, SVM,
                           exp1())
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [7]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [7]),
                          self.executor.fs[CONF])
         self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
         # one SIGHUP for the change, one after the roll-back
@@ -877,7 +880,7 @@ class ExportTestCase(GaneshaTestCase):
         # Rolled back (Ganesha was never told, so no reload): the config
         # is rewritten without the export (a config that keeps reading
         # back wrong stops the roll-back there).
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5']),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5']),
                          self.executor.fs[CONF])
         if corrupt != CONF:
             self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
@@ -896,7 +899,7 @@ class ExportTestCase(GaneshaTestCase):
             self.state_cmd(), *self.write_cmds(CONF), self.display_cmd(1),
             DBUS + (IFACE + 'RemoveExport', 'uint16:1'),
             self.display_cmd(1), ('rm', '-f', EXPORTS + '/1.conf'))
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [7]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [7]),
                          self.executor.fs[CONF])
 
     def test_remove_sighup(self):
@@ -935,7 +938,7 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.fs[EXPORTS + '/notes'] = 'x\n'
         self.executor.fs[EXPORTS + '/0.conf'] = 'x\n'
         self.running()
-        state = self.g._read_state(SVM)
+        state = ganesha_files.read_state(self.executor, SVM)
         self.assertEqual((self.executor.fs[CONF], {1: EXPORT1_TEXT}, PID),
                          tuple(state))
         self.assertCommands(self.state_cmd())
@@ -944,7 +947,7 @@ class ExportTestCase(GaneshaTestCase):
     def test_read_state_no_pid(self, text):
         if text:
             self.executor.fs[PIDFILE] = text
-        state = self.g._read_state(SVM)
+        state = ganesha_files.read_state(self.executor, SVM)
         self.assertEqual((None, {}, None), tuple(state))
 
     def test_read_state_fails(self):
@@ -953,7 +956,8 @@ class ExportTestCase(GaneshaTestCase):
                          'error\n')
         self.executor._run = fake_executor.FakeExecutor._run.__get__(
             self.executor)
-        self.assertRaises(exception.CommandFailed, self.g._read_state, SVM)
+        self.assertRaises(exception.CommandFailed, ganesha_files.read_state,
+                          self.executor, SVM)
 
     def test_find_export(self):
         self.configured([1, 2])
@@ -989,15 +993,15 @@ class ExportTestCase(GaneshaTestCase):
                               pseudo='/vol2'))
         exp = self.g.serve(SVM, MNT + 'vol5', '/vol5',
                            [('10.0.0.7', 'rw')])
-        self.assertEqual(ganesha.Export(
-            1, MNT + 'vol5', '/vol5', (ganesha.ClientRule('10.0.0.7', 'rw'),),
-            False), exp)
+        self.assertEqual(ganesha_config.Export(
+            1, MNT + 'vol5', '/vol5',
+            (ganesha_config.ClientRule('10.0.0.7', 'rw'),), False), exp)
         self.assertCommands(self.state_cmd(), *self.add_cmds(1))
         self.assertEqual(exp, self.g.get_export(SVM, 1))
 
     def test_serve_no_free_id(self):
         self.configured([1, 2])
-        with mock.patch.object(ganesha, 'MAX_EXPORT_ID', 2):
+        with mock.patch.object(ganesha_config, 'MAX_EXPORT_ID', 2):
             self.assertRaises(exception.CapacityExceeded, self.g.serve, SVM,
                               MNT + 'vol5', '/vol5', [])
         self.assertCommands(self.state_cmd())
@@ -1024,7 +1028,7 @@ class ExportTestCase(GaneshaTestCase):
         exp = self.g.serve(SVM, MNT + 'vol1', '/vol1', add, read_only=None)
         self.assertEqual([exp1().clients], seen)
         self.assertEqual(exp1().clients + (
-            ganesha.ClientRule('10.0.0.9', 'rw'),), exp.clients)
+            ganesha_config.ClientRule('10.0.0.9', 'rw'),), exp.clients)
         self.assertEqual(1, [c[0] for c in self.executor.commands].count(
             'grep'))
 
@@ -1086,7 +1090,7 @@ class EnsureTestCase(GaneshaTestCase):
         self.assertEqual({'started': True, 'reloaded': False,
                           'changed': True}, result)
         self.assertEqual(EXPORT1_TEXT, self.executor.fs[EXPORTS + '/1.conf'])
-        self.assertEqual(ganesha.render_config(SVM, ['10.0.0.5'], [1]),
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [1]),
                          self.executor.fs[CONF])
         self.assertIn(('nsenter', '--net=/run/netns/svm_a',
                        '/usr/bin/ganesha.nfsd', '-f', CONF, '-L', LOGFILE,
@@ -1121,9 +1125,9 @@ class EnsureTestCase(GaneshaTestCase):
         writes = [d for c, d in zip(self.executor.commands,
                                     self.executor.inputs)
                   if c == ('tee', CONF + '.tmp')]
-        self.assertEqual([ganesha.render_config(SVM, ['10.0.0.5']),
-                          ganesha.render_config(SVM, ['10.0.0.5'], [1])],
-                         writes)
+        self.assertEqual(
+            [ganesha_config.render_config(SVM, ['10.0.0.5']),
+             ganesha_config.render_config(SVM, ['10.0.0.5'], [1])], writes)
         self.assertNotIn(EXPORTS + '/7.conf', self.executor.fs)
         self.assertEqual(moved, self.g.get_export(SVM, 1))
 

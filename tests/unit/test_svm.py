@@ -5,7 +5,7 @@ import ddt
 
 from arca_openstack import exception
 from arca_openstack.node import files
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import netns
 from arca_openstack.node import svm
 from tests.unit import base
@@ -155,7 +155,7 @@ class SVMManagerTestCase(base.TestCase):
 
     def test_ensure_mounts_before_serving(self):
         self.executor.on('cat', stdout=self._record())
-        exp = ganesha.Export(1, '/var/lib/arca/mnt/vol-1', '/vol-1')
+        exp = ganesha_config.Export(1, '/var/lib/arca/mnt/vol-1', '/vol-1')
         self.mgr.ganesha.export_ids.return_value = [1]
         self.mgr.ganesha.get_export.return_value = exp
         order = []

@@ -4,6 +4,7 @@ from arca_openstack import exception
 from arca_openstack.node import drbd
 from arca_openstack.node import export
 from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import netns
 from arca_openstack.node import svm
@@ -45,10 +46,11 @@ def _calls(ex):
             'ok', 'ok', [('10.0.0.1/24', 'rw')]),
         'client access level': lambda: exports.publish(
             'ok', 'ok', [('10.0.0.1', 'all')]),
-        'export id 0': lambda: gan.add_export('ok', ganesha.Export(
+        'export id 0': lambda: gan.add_export('ok', ganesha_config.Export(
             0, '/var/lib/arca/mnt/ok', '/ok')),
-        'export path escape': lambda: gan.add_export('ok', ganesha.Export(
-            1, '/var/lib/arca/mnt/../../../etc', '/ok')),
+        'export path escape': lambda: gan.add_export(
+            'ok', ganesha_config.Export(
+                1, '/var/lib/arca/mnt/../../../etc', '/ok')),
         'drbd port': lambda: mirror.write_resource('r0', 1, 70000, peer,
                                                    peer),
         'drbd resource all': lambda: mirror.down('all'),

@@ -19,7 +19,7 @@ import ddt
 from arca_openstack.cinder import driver
 from arca_openstack.cinder import opts
 from arca_openstack import exception as arca_exception
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
@@ -166,9 +166,9 @@ class DriverTestCase(base.TestCase):
                          % (lv.replace('-', '--'), lv))
 
     def exported(self, lv=LV, clients=(), eid=1):
-        exp = ganesha.Export(eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
-                             tuple(ganesha.ClientRule(c, 'rw')
-                                   for c in clients))
+        exp = ganesha_config.Export(
+            eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
+            tuple(ganesha_config.ClientRule(c, 'rw') for c in clients))
         self.ganesha.put(SVM, exp)
         return exp
 
@@ -678,7 +678,7 @@ class ConnectionTestCase(DriverTestCase):
         ensure.assert_called_once()
         prepare = ensure.call_args[1]['prepare_exports']
         self.executor.reset()
-        prepare([ganesha.Export(1, MNT, '/' + LV)])
+        prepare([ganesha_config.Export(1, MNT, '/' + LV)])
         self.assertIn(('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET',
                        '--mountpoint', MNT), self.executor.commands)
 

@@ -24,7 +24,7 @@ import ddt
 from arca_openstack.cinder import driver
 from arca_openstack import exception as arca_exception
 from arca_openstack.node import executor as executor_mod
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
@@ -363,8 +363,8 @@ class TransferTestCase(base.TestCase):
                 PROJECT_A, SVM_A, kind='snapshot', id=SNAP, size=1,
                 volume=VOL))
         self.node.mounts[MNT] = LV
-        self.ganesha.put(SVM_A, ganesha.Export(
-            1, MNT, '/' + LV, (ganesha.ClientRule(HOST_A, 'rw'),)))
+        self.ganesha.put(SVM_A, ganesha_config.Export(
+            1, MNT, '/' + LV, (ganesha_config.ClientRule(HOST_A, 'rw'),)))
         # Transferred to project B: Cinder changed the project only.
         self.ctx = context.RequestContext('b', PROJECT_B, is_admin=False)
         self.volume = fake_volume.fake_volume_obj(
@@ -435,9 +435,9 @@ class TransferTestCase(base.TestCase):
         self.assert_moved([HOST_B])
 
     def test_old_svm_kept_while_used(self):
-        self.ganesha.put(SVM_A, ganesha.Export(
+        self.ganesha.put(SVM_A, ganesha_config.Export(
             2, '/var/lib/arca/mnt/vol-other', '/vol-other',
-            (ganesha.ClientRule(HOST_A, 'rw'),)))
+            (ganesha_config.ClientRule(HOST_A, 'rw'),)))
         self.driver.create_export(self.ctx, self.volume, {})
         self.assertIsNone(self.export(SVM_A))
         self.assertIsNotNone(self.driver.svms.get(SVM_A))

@@ -15,7 +15,7 @@ from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import fake_volume
 
 from arca_openstack.cinder import driver
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from tests.unit import base
 from tests.unit.cinder import test_driver
 from tests.unit import fake_node
@@ -80,11 +80,11 @@ class NodeCommandsTestCase(base.TestCase):
         for eid in ids:
             lv = 'vol-other-%d' % eid
             self.node.fs['%s/exports/%d.conf' % (base_dir, eid)] = (
-                ganesha.render_export(ganesha.Export(
+                ganesha_config.render_export(ganesha_config.Export(
                     eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
-                    (ganesha.ClientRule('10.0.0.99', 'rw'),))))
-        self.node.fs[base_dir + '/ganesha.conf'] = ganesha.render_config(
-            SVM, ['10.0.0.10'], ids)
+                    (ganesha_config.ClientRule('10.0.0.99', 'rw'),))))
+        self.node.fs[base_dir + '/ganesha.conf'] = (
+            ganesha_config.render_config(SVM, ['10.0.0.10'], ids))
         self.node.start_ganesha(SVM, PID)
 
     def _volume(self, vid, size=1):

@@ -11,7 +11,7 @@ from unittest import mock
 
 from arca_openstack.manila import driver
 from arca_openstack.manila import opts
-from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
@@ -216,9 +216,10 @@ class DriverTestCase(base.TestCase):
                                                          mountpoint))
 
     def exported(self, lv=LV, clients=(), eid=1, read_only=False, svm=SVM):
-        exp = ganesha.Export(eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
-                             tuple(ganesha.ClientRule(c, a)
-                                   for c, a in clients), read_only)
+        exp = ganesha_config.Export(
+            eid, '/var/lib/arca/mnt/' + lv, '/' + lv,
+            tuple(ganesha_config.ClientRule(c, a) for c, a in clients),
+            read_only)
         self.ganesha.put(svm, exp)
         return exp
 

@@ -13,6 +13,7 @@ from oslo_config import fixture as config_fixture
 from arca_openstack.manila import driver
 from arca_openstack.manila import opts
 from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from tests.unit.manila import fakes
 from tests.unit.manila.fakes import DEV
 from tests.unit.manila.fakes import GiB
@@ -486,7 +487,7 @@ class AccessTestCase(fakes.DriverTestCase):
                                   [])
         svm, exp = self.ganesha.added[-1]
         self.assertEqual(SVM, svm)
-        self.assertEqual((ganesha.ClientRule('10.0.0.5', 'rw'),),
+        self.assertEqual((ganesha_config.ClientRule('10.0.0.5', 'rw'),),
                          exp.clients)
 
     def test_share_gone_deny_succeeds(self):
@@ -609,8 +610,8 @@ class SnapshotTestCase(fakes.DriverTestCase):
         svm, exp = self.ganesha.updated[-1]
         self.assertEqual(SVM, svm)
         self.assertTrue(exp.read_only)
-        self.assertEqual((ganesha.ClientRule('fd00::5', 'ro'),
-                          ganesha.ClientRule('10.0.0.0/24', 'ro')),
+        self.assertEqual((ganesha_config.ClientRule('fd00::5', 'ro'),
+                          ganesha_config.ClientRule('10.0.0.0/24', 'ro')),
                          exp.clients)
 
     def test_snapshot_update_access_invalid_added(self):
@@ -622,7 +623,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
                           self.driver.snapshot_update_access, None,
                           fakes.snapshot(), rules, rules[1:], [])
         exp = self.ganesha.updated[-1][1]
-        self.assertEqual((ganesha.ClientRule('10.0.0.5', 'ro'),),
+        self.assertEqual((ganesha_config.ClientRule('10.0.0.5', 'ro'),),
                          exp.clients)
 
     def test_snapshot_update_access_gone(self):
@@ -653,7 +654,7 @@ class SnapshotTestCase(fakes.DriverTestCase):
         self.ran('xfs_growfs', '-d', MNT)
         self.ran(*self.limit_cmd(1))
         svm, exp = self.ganesha.added[-1]
-        self.assertEqual((ganesha.ClientRule('10.0.0.6', 'ro'),),
+        self.assertEqual((ganesha_config.ClientRule('10.0.0.6', 'ro'),),
                          exp.clients)
         self.assertLess(self.index('umount', MNT),
                         self.index(*self.limit_cmd(1)))

@@ -7,6 +7,7 @@ import ddt
 from manila import exception
 
 from arca_openstack.node import ganesha
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import svm as svm_mod
 from tests.unit.manila import fakes
 from tests.unit.manila.fakes import LV
@@ -159,7 +160,7 @@ class ShareServerTestCase(fakes.DriverTestCase):
                           [info(alloc(), server_id='x;rm')])
 
     def test_teardown(self):
-        self.ganesha.put(SERVER_SVM, ganesha.Export(
+        self.ganesha.put(SERVER_SVM, ganesha_config.Export(
             3, '/var/lib/arca/mnt/' + LV, '/' + LV))
         self.driver._teardown_server({'svm_name': SERVER_SVM,
                                       'svm_network': '{}'})
