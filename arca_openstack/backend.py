@@ -11,8 +11,6 @@ from oslo_config import cfg
 
 from arca_openstack import exception
 from arca_openstack.node import lvm
-from arca_openstack.node import netns
-from arca_openstack.node import probe
 from arca_openstack.node import validate
 from arca_openstack import svm_pools
 
@@ -104,10 +102,13 @@ def describe(action, err, node_name):
     return '%s. %s' % (text, extra) if extra else text
 
 
-def check_node(executor, pool, conf, node_name):
-    """The thin pool exists and the node has every tool the drivers run."""
+def check_node(node, conf, node_name):
+    """The thin pool exists and the node has every tool the drivers run.
+
+    :param node: the backend's :class:`arca_openstack.wire.remote.Node`.
+    """
     try:
-        pool.capacity()
+        node.pool.capacity()
     except exception.NotFound as err:
         raise SetupError('arca_volume_group/arca_thin_pool', '%s/%s' % (
             conf.arca_volume_group, conf.arca_thin_pool),
@@ -115,32 +116,35 @@ def check_node(executor, pool, conf, node_name):
     except exception.ArcaError as err:
         raise NodeCheckFailed(reason=describe('Reading the thin pool', err,
                                               node_name))
-    missing = probe.missing_tools(executor)
+    try:
+        missing = node.missing_tools()
+    except exception.ArcaError as err:
+        raise NodeCheckFailed(reason=describe('Checking the tools', err,
+                                              node_name))
     if missing:
         raise NodeCheckFailed(
-            reason='Storage node %s lacks %s (or the rootwrap filters for '
-                   'them).' % (node_name, ', '.join(missing)))
+            reason='Storage node %s lacks %s.' % (node_name,
+                                                  ', '.join(missing)))
 
 
-def check_link(executor, option, name, bridge, node_name):
+def check_link(node, option, name, bridge, node_name):
     """The NIC (or, with ``bridge``, the Linux bridge) an option names."""
     what = 'bridge' if bridge else 'interface'
     try:
-        # Netns has no public read of root-namespace links yet.
-        link = netns.Netns(executor)._link(None, name)
+        link = node.link(name)
     except exception.ArcaError as err:
         raise NodeCheckFailed(reason=describe(
             'Inspecting %s %s of %s' % (what, name, option), err, node_name))
-    if link is None or (bridge and link.kind != 'bridge'):
+    if link is None or (bridge and link['kind'] != 'bridge'):
         raise SetupError(option, name, '%s %s on storage node %s' % (
             what, 'is not a Linux bridge' if link else 'does not exist',
             node_name))
 
 
-def check_pool_links(executor, settings, node_name):
+def check_pool_links(node, settings, node_name):
     """The NIC or bridge of every configured address pool."""
     for pool in settings.pools:
         bridge = pool.mode == 'veth'
-        check_link(executor, '%s (pool %s)' % (svm_pools.POOLS_OPTION,
-                                               pool.name),
+        check_link(node, '%s (pool %s)' % (svm_pools.POOLS_OPTION,
+                                           pool.name),
                    pool.bridge if bridge else pool.parent, bridge, node_name)

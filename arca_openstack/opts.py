@@ -6,7 +6,7 @@ manila.conf; they are listed here under the group name ``arca_backend``.
 
 import copy
 
-from arca_openstack.node import connection
+from arca_openstack.wire import connection
 
 
 def list_opts():

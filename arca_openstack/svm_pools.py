@@ -293,24 +293,14 @@ def _candidates(subnet):
         addr += 1
 
 
-class SVMPools(object):
-    """Find or make the SVM of a project; remove it when unused.
+class SVMNames(object):
+    """Which SVM serves a project, and the owner tag of what it makes.
 
-    :param svms: an :class:`arca_openstack.node.svm.SVMManager`.
-    :param pool: the backend's :class:`arca_openstack.node.lvm.ThinPool`,
-        whose LVs tagged ``arca.svm=NAME`` keep SVM NAME in use.
     :param settings: :class:`Settings` (see :func:`settings_from_conf`).
-    :param node_key: names the node's allocation lock.
     """
 
-    def __init__(self, svms, pool, settings, node_key):
-        self.svms = svms
-        self.pool = pool
+    def __init__(self, settings):
         self.settings = settings
-        self.node_key = node_key
-
-    def _lock(self):
-        return locks.lock('svm-pool', self.node_key)
 
     def svm_name(self, project_id):
         """The SVM that serves a project under this backend's mapping."""
@@ -323,6 +313,29 @@ class SVMPools(object):
         if self.settings.mapping == SHARED:
             return 'arca.shared=%s' % self.settings.shared_name
         return 'arca.project=%s' % project_key(project_id)
+
+
+class SVMPools(SVMNames):
+    """Find or make the SVM of a project; remove it when unused.
+
+    Runs where the SVMs are (the node agent): its allocation lock is the
+    node's, shared by every service and host driving the node, and held
+    only while an address is chosen and recorded.
+
+    :param svms: an :class:`arca_openstack.node.svm.SVMManager`.
+    :param pool: the backend's :class:`arca_openstack.node.lvm.ThinPool`,
+        whose LVs tagged ``arca.svm=NAME`` keep SVM NAME in use.
+    :param settings: :class:`Settings` (see :func:`settings_from_conf`).
+    """
+
+    def __init__(self, svms, pool, settings):
+        super().__init__(settings)
+        self.svms = svms
+        self.pool = pool
+
+    @staticmethod
+    def _lock():
+        return locks.lock('svm-pool', 'addresses')
 
     def used_addresses(self):
         """Every address recorded by any SVM on the node."""
@@ -363,32 +376,47 @@ class SVMPools(object):
 
     def ensure_svm(self, project_id, prepare_exports=None,
                    check_running=True):
-        """Make the project's SVM exist and serve; return its record.
+        """Make the project's SVM exist and serve; return its record."""
+        return self.ensure_named(self.svm_name(project_id),
+                                 self.owner(project_id),
+                                 prepare_exports=prepare_exports,
+                                 check_running=check_running)
 
-        Idempotent. A recorded SVM whose Ganesha is down (after a node
-        restart) is rebuilt with its exports, which ``prepare_exports``
-        mounts first (see SVMManager.ensure).
+    def ensure_named(self, name, owner, prepare_exports=None,
+                     check_running=True):
+        """Make SVM ``name`` exist and serve; return its record.
+
+        Idempotent. A new SVM's address is chosen and recorded under the
+        node's allocation lock, then the SVM is built under its own lock
+        only, so SVMs of different projects are built in parallel. A
+        recorded SVM whose Ganesha is down (after a node restart) is
+        rebuilt with its exports, which ``prepare_exports`` mounts first
+        (see SVMManager.ensure).
 
         :param check_running: False to skip that check of a recorded SVM,
             for a caller that rebuilds it later anyway, before any client
             needs it (Cinder's create_export): an export added while
             Ganesha is down is kept in its files and served once it runs.
         """
-        name = self.svm_name(project_id)
-        with self._lock():
-            record = self.svms.get(name)
-            if record is None:
-                if (self.settings.mapping == SHARED
-                        and not self.settings.pools):
-                    raise exception.NotFound(
-                        'SVM %s has no record on the node and no %s are '
-                        'configured to make it' % (name, POOLS_OPTION))
-                network = self.allocate()
-                LOG.info('Creating SVM %s with addresses %s', name,
-                         ', '.join(network.addresses))
-                self.svms.create(name, network,
-                                 owner=self.owner(project_id))
-                return self.svms.get(name)
+        record = self.svms.get(name)
+        if record is None:
+            if self.settings.mapping == SHARED and not self.settings.pools:
+                raise exception.NotFound(
+                    'SVM %s has no record on the node and no %s are '
+                    'configured to make it' % (name, POOLS_OPTION))
+            with self._lock():
+                record = self.svms.get(name)
+                if record is None:
+                    network = self.allocate()
+                    LOG.info('Creating SVM %s with addresses %s', name,
+                             ', '.join(network.addresses))
+                    self.svms.record(name, network, owner=owner)
+                    record = {'name': name, 'owner': owner,
+                              'network': network}
+            # Built (or finished, if an earlier build was interrupted)
+            # outside the allocation lock.
+            self.svms.create(name, record['network'], owner=owner)
+            return record
         if check_running and not self.svms.ganesha.status(name)['running']:
             LOG.info('Rebuilding SVM %s: its NFS server is not running',
                      name)

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="user-mode-linux lvm2 thin-provisioning-tools xfsprogs nfs-ganesha
 nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod
-python3-oslo.rootwrap sudo"
+python3-oslo.rootwrap python3-oslo.config python3-oslo.log
+python3-oslo.concurrency python3-oslo.utils sudo"
 
 missing=
 for pkg in $PACKAGES; do

@@ -31,15 +31,13 @@ from oslo_log import log as logging
 from arca_openstack import backend
 from arca_openstack.cinder import opts
 from arca_openstack import exception as arca_exception
-from arca_openstack.node import connection
 from arca_openstack.node import export
-from arca_openstack.node import locks
 from arca_openstack.node import lvm
 from arca_openstack.node import rawfile
-from arca_openstack.node import svm as svm_mod
 from arca_openstack.node import validate
-from arca_openstack.node import xfs
 from arca_openstack import svm_pools
+from arca_openstack.wire import connection
+from arca_openstack.wire import remote
 
 LOG = logging.getLogger(__name__)
 
@@ -101,7 +99,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         self.configuration.append_config_values(opts.volume_opts)
         self.configuration.append_config_values(opts.svm_opts)
         self.configuration.append_config_values(connection.node_opts)
+        # Set before do_setup to drive the node differently: node_client
+        # (an agent client), or executor (the agent's operations run in
+        # this process with it, as the unit tests do).
         self.executor = None
+        self.node_client = None
         self._ensured_svms = set()
 
     @staticmethod
@@ -131,23 +133,23 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         self.headroom = conf.arca_fs_headroom_gib
         self.mount_point_base = conf.arca_mount_point_base
         self.node_name = conf.arca_node_address or 'localhost'
-        if self.executor is None:
-            self.executor = connection.make_executor(
-                conf, utils.get_root_helper())
-        self.pool = lvm.ThinPool(self.executor, conf.arca_volume_group,
-                                 conf.arca_thin_pool)
-        self.xfs = xfs.XFS(self.executor)
-        self.exports = export.ExportManager(self.executor, self.pool)
-        self.svms = svm_mod.SVMManager(self.executor)
-        self.raw = rawfile.RawFile(self.executor)
-        self.svm_pools = svm_pools.SVMPools(self.svms, self.pool, settings,
-                                            self.node_name)
+        if self.node_client is None:
+            self.node_client = connection.make_client(
+                conf, utils.get_root_helper(), executor=self.executor)
+        self.node = connection.make_node(conf, self.node_client, settings,
+                                         conf.arca_address_pools)
+        self.pool = self.node.pool
+        self.fs = self.node.fs
+        self.exports = self.node.exports
+        self.svms = self.node.svms
+        self.raw = self.node.raw
+        self.svm_pools = self.node.svm_pools
 
     def check_for_setup_error(self):
         with self._setup_check():
-            backend.check_node(self.executor, self.pool, self.configuration,
+            backend.check_node(self.node, self.configuration,
                                self.node_name)
-            backend.check_pool_links(self.executor, self.svm_pools.settings,
+            backend.check_pool_links(self.node, self.svm_pools.settings,
                                      self.node_name)
 
     # ---------------------------------------------------------- helpers
@@ -243,13 +245,9 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         return '%s:%s' % (svm_pools.nfs_host(address),
                           export.pseudo_path(lv))
 
-    def _mount_exports(self, exports):
-        self.exports.mount_exports(exports)
-
     def _ensure_svm(self, project_id, check_running=True):
-        return self.svm_pools.ensure_svm(
-            project_id, prepare_exports=self._mount_exports,
-            check_running=check_running)
+        return self.svm_pools.ensure_svm(project_id,
+                                         check_running=check_running)
 
     def _ensure_new_svm(self, project_id):
         """The SVM of a new volume: made if missing, its record returned.
@@ -271,7 +269,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         self.exports.publish(svm, lv, clients=(), info=info,
                              mounted=mounted)
         # Mounted in this operation (by publish() or the caller).
-        self.xfs.grow(export.mountpoint(lv), mounted=True)
+        self.fs.grow(lv, mounted=True)
         self.raw.grow(lv, size_gib * GiB)
         return {'provider_location': self._location(svm, lv, record=record)}
 
@@ -298,7 +296,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                                     tags=self._volume_tags(volume))
             try:
                 record = self._ensure_new_svm(volume.project_id)
-                self.xfs.mkfs(self.pool.device_path(lv))
+                self.fs.mkfs(lv)
                 self.exports.publish(svm, lv, clients=(), info=info)
                 self.raw.create(lv, size * GiB)
                 return {'provider_location': self._location(
@@ -373,8 +371,8 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             new_size = validate.size_gib(new_size, 'new size')
             info = self._require_lv(lv, _('Volume %s') % volume.id)
             self.pool.extend(lv, self._lv_size(new_size))
-            mountpoint = self.exports.mount(lv, info=info)
-            self.xfs.grow(mountpoint, mounted=True)
+            self.exports.mount(lv, info=info)
+            self.fs.grow(lv, mounted=True)
             self.raw.grow(lv, new_size * GiB)
 
     # -------------------------------------------------------- snapshots
@@ -414,9 +412,9 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             clients = current.clients if current is not None else ()
             self.exports.unpublish(svm, lv)
             self.pool.revert(lv, snap)
-            self.xfs.regenerate_uuid(self.pool.device_path(lv))
+            self.fs.regenerate_uuid(lv)
             self.exports.publish(svm, lv, clients=clients)
-            self.xfs.grow(export.mountpoint(lv))
+            self.fs.grow(lv)
             self.raw.grow(lv, size * GiB)
 
     # ---------------------------------------------------------- exports
@@ -462,12 +460,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             record = self.svms.get(svm)
             if record is None:
                 record = self._ensure_svm(volume.project_id)
-            elif not self.svms.ganesha.status(svm)['running']:
+            elif not self.svms.running(svm):
                 LOG.info('Rebuilding SVM %s and its exports.', svm)
-                self.svms.ensure(svm, prepare_exports=self._mount_exports)
+                self.svms.ensure(svm)
             self._ensured_svms.add(svm)
-        with locks.lock('cinder-clients', lv):
-            self.exports.publish(svm, lv, clients=clients, info=info)
+        self.exports.publish(svm, lv, clients=clients, info=info)
         return lv, svm, record, False
 
     def _owner_changed(self, volume, info):
@@ -534,7 +531,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         # (the new owner's: a transfer needs a detached volume) and those
         # this call admits; never a rule of the old export.
         fresh = list(attached)
-        for rule in clients(None) or ():
+        for rule in remote.new_export_clients(clients):
             if tuple(rule) not in fresh:
                 fresh.append(tuple(rule))
         moved_from = [MOVED_FROM_TAG + n for n in old]
@@ -544,12 +541,11 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         tags = list(dict.fromkeys(info['tags'] + marks))
         record = self._ensure_svm(volume.project_id)
         self._ensured_svms.add(new)
-        with locks.lock('cinder-clients', lv):
-            for name in serving:
-                self.exports.set_clients(name, lv, [], missing_ok=True)
-            self.exports.publish(new, lv, clients=fresh, info=info)
-            for name in serving:
-                self.exports.unpublish(name, lv, unmount=False)
+        for name in serving:
+            self.exports.set_clients(name, lv, [], missing_ok=True)
+        self.exports.publish(new, lv, clients=fresh, info=info)
+        for name in serving:
+            self.exports.unpublish(name, lv, unmount=False)
         self._retag_snapshots(volume, new)
         self.pool.replace_tags(lv, dict(info, tags=tags),
                                self._volume_tags(volume) + moved_from)
@@ -574,8 +570,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
     def _republish(self, volume):
         """Export the volume; a new export admits the attached hosts."""
         attached = self._attached_clients(volume)
-        return self._ensure_published(
-            volume, lambda current: attached if current is None else current)
+        return self._ensure_published(volume, remote.keep_or(attached))
 
     def ensure_export(self, context, volume):
         with self._node(_('Re-exporting volume %s') % volume.id):
@@ -617,17 +612,10 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     def initialize_connection(self, volume, connector, **kwargs):
         ip = self._connector_ip(connector)
-
-        def admit(current):
-            clients = list(current or ())
-            if not any(rule.network == ip for rule in clients):
-                clients.append((ip, 'rw'))
-            return clients
-
         with self._node(_('Attaching volume %(vol)s to %(ip)s') % {
                 'vol': volume.id, 'ip': ip}):
-            lv, svm, record, _moved = self._ensure_published(volume,
-                                                             admit)
+            lv, svm, record, _moved = self._ensure_published(
+                volume, remote.admit(ip))
             location = self._location(
                 svm, lv, ipaddress.ip_address(ip).version, record=record)
         return {
@@ -672,14 +660,10 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 LOG.warning('Volume %s has no LV %s: nothing to detach.',
                             volume.id, lv)
                 return
-            with locks.lock('cinder-clients', lv):
-                for svm in self._svms_of(volume, info):
-                    # No connector: every client goes.
-                    self.exports.set_clients(
-                        svm, lv, lambda current: [
-                            rule for rule in current
-                            if ip is not None and rule.network != ip],
-                        missing_ok=True)
+            for svm in self._svms_of(volume, info):
+                # No connector (ip None): every client goes.
+                self.exports.set_clients(svm, lv, remote.drop(ip),
+                                         missing_ok=True)
 
     # ----------------------------------------------------------- images
 
@@ -865,8 +849,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
 
     def _file_size(self, name, existing_ref):
         """Bytes of the LV's image file, mounting it for the look."""
-        mountpoint = export.mountpoint(name)
-        was_mounted = self.xfs.is_mounted(mountpoint)
+        was_mounted = self.fs.is_mounted(name)
         try:
             self.exports.mount(name)
         except arca_exception.CommandFailed as err:

@@ -1,22 +1,27 @@
-"""arca-rootwrap-install: put the shipped rootwrap files where root reads them.
+"""arca-rootwrap-install: let the services start the node agent as root.
 
-``pip install`` places the filter files under its installation prefix
-(``<prefix>/etc/arca/rootwrap.d``: ``/usr/local/etc/...`` for a system
-pip, ``<venv>/etc/...`` in a virtualenv), where no rootwrap looks. This
-command copies them, owned by root and mode 0644, to:
+The services run one thing as root for Arca: ``arca-node serve``, the
+storage node's agent. ``pip install`` places the filter file admitting it
+under its installation prefix (``<prefix>/etc/arca/rootwrap.d``:
+``/usr/local/etc/...`` for a system pip, ``<venv>/etc/...`` in a
+virtualenv), where no rootwrap looks. This command copies the shipped
+files, owned by root and mode 0644, to:
 
 ``cinder``
     ``/etc/cinder/rootwrap.d`` (the storage node is the cinder-volume
-    host, or cinder-volume mounts image copies: ``arca-cinder-host``);
+    host; also cinder-volume's clean-up of its own image-copy mounts,
+    ``arca-cinder-host``);
 ``manila``
     ``/etc/manila/rootwrap.d`` (the storage node is the manila-share host);
 ``node``
-    ``/etc/arca/rootwrap.d`` and ``/etc/arca/rootwrap.conf`` (a remote
-    storage node), and with ``--sudoers-user`` the sudoers line that lets
-    that user run exactly ``arca-rootwrap /etc/arca/rootwrap.conf``.
+    a remote storage node: with ``--sudoers-user``, the sudoers line that
+    lets that SSH user run exactly ``arca-node serve`` as root. (Also
+    ``/etc/arca/rootwrap.d`` and ``rootwrap.conf``, for drivers still
+    configured with the earlier release's ``arca_ssh_root_helper``.)
 
-Filter files of this project that are no longer shipped (``arca-*``) are
-removed from the target, so an upgrade drops what the release dropped.
+Filter files of this project that are no longer shipped (``arca-*``:
+every per-command filter of the earlier release) are removed from the
+target, so an upgrade drops what the release dropped.
 """
 
 import argparse
@@ -86,22 +91,22 @@ def _makedirs(path):
         raise InstallError('%s is a symbolic link' % path)
 
 
-def rootwrap_path():
-    """Absolute path of the arca-rootwrap installed with this command."""
+def agent_path():
+    """Absolute path of the arca-node installed with this command."""
     beside = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])),
-                          'arca-rootwrap')
+                          'arca-node')
     if os.access(beside, os.X_OK):
         return beside
-    found = shutil.which('arca-rootwrap')
+    found = shutil.which('arca-node')
     if found is None:
-        raise InstallError('arca-rootwrap is not installed beside this '
+        raise InstallError('arca-node is not installed beside this '
                            'command nor on PATH')
     return os.path.abspath(found)
 
 
-def sudoers_line(user, helper):
-    return ('%s ALL = (root) NOPASSWD: %s /etc/arca/rootwrap.conf *\n'
-            % (user, helper))
+def sudoers_line(user, agent):
+    """The agent, serving, and nothing else (sudo matches the arguments)."""
+    return '%s ALL = (root) NOPASSWD: %s serve\n' % (user, agent)
 
 
 def install(target, root='/', source=None, sudoers_user=None):
@@ -139,7 +144,7 @@ def install(target, root='/', source=None, sudoers_user=None):
     if sudoers_user is not None:
         path = os.path.join(root, SUDOERS)
         _makedirs(os.path.dirname(path))
-        line = sudoers_line(sudoers_user, rootwrap_path())
+        line = sudoers_line(sudoers_user, agent_path())
         visudo = shutil.which('visudo')
         if visudo:
             with tempfile.NamedTemporaryFile('w', suffix='.sudoers') as f:
@@ -158,9 +163,10 @@ def install(target, root='/', source=None, sudoers_user=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='arca-rootwrap-install',
-        description='Install the Arca rootwrap filters (and, for a remote '
-                    'storage node, rootwrap.conf and the sudoers line) '
-                    'where root reads them.')
+        description='Let the services start the Arca node agent as root: '
+                    'install its rootwrap filter (and, for a remote '
+                    'storage node, the sudoers line) where root reads '
+                    'them.')
     parser.add_argument('target', choices=sorted(TARGETS),
                         help='cinder or manila: the service host is the '
                              'storage node; node: a remote storage node')

@@ -42,15 +42,12 @@ from oslo_utils import timeutils
 from arca_openstack import backend
 from arca_openstack import exception as arca_exception
 from arca_openstack.manila import opts
-from arca_openstack.node import connection
 from arca_openstack.node import export
-from arca_openstack.node import locks
 from arca_openstack.node import lvm
-from arca_openstack.node import quota
 from arca_openstack.node import svm as svm_mod
 from arca_openstack.node import validate
-from arca_openstack.node import xfs
 from arca_openstack import svm_pools
+from arca_openstack.wire import connection
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -113,7 +110,11 @@ class ArcaShareDriver(driver.ShareDriver):
                          opts.svm_opts, connection.node_opts],
             **kwargs)
         self.ipv6_implemented = True
+        # Set before do_setup to drive the node differently: node_client
+        # (an agent client), or executor (the agent's operations run in
+        # this process with it, as the unit tests do).
         self.executor = None
+        self.node_client = None
         self.svm_pools = None
 
     # ------------------------------------------------------------ set-up
@@ -149,18 +150,19 @@ class ArcaShareDriver(driver.ShareDriver):
         self.headroom_gib = conf.arca_fs_headroom_gib
         self.headroom_percent = conf.arca_fs_headroom_percent
         self.node_name = conf.arca_node_address or 'localhost'
-        if self.executor is None:
-            self.executor = connection.make_executor(
-                conf, _local_root_helper())
-        self.pool = lvm.ThinPool(self.executor, conf.arca_volume_group,
-                                 conf.arca_thin_pool)
-        self.xfs = xfs.XFS(self.executor)
-        self.quota = quota.FilesystemQuota(self.executor)
-        self.exports = export.ExportManager(self.executor, self.pool)
-        self.svms = svm_mod.SVMManager(self.executor)
-        if settings is not None:
-            self.svm_pools = svm_pools.SVMPools(self.svms, self.pool,
-                                                settings, self.node_name)
+        if self.node_client is None:
+            self.node_client = connection.make_client(
+                conf, _local_root_helper(), executor=self.executor)
+        self.node = connection.make_node(
+            conf, self.node_client, settings, conf.arca_address_pools,
+            mount_options=[(SNAPSHOT_PREFIX, SNAPSHOT_MOUNT),
+                           ('', SHARE_MOUNT)])
+        self.pool = self.node.pool
+        self.fs = self.node.fs
+        self.quota = self.node.quota
+        self.exports = self.node.exports
+        self.svms = self.node.svms
+        self.svm_pools = self.node.svm_pools
 
     def _check_server_network_options(self):
         conf = self.configuration
@@ -188,7 +190,7 @@ class ArcaShareDriver(driver.ShareDriver):
             self._check_node(conf)
 
     def _check_node(self, conf):
-        backend.check_node(self.executor, self.pool, conf, self.node_name)
+        backend.check_node(self.node, conf, self.node_name)
         if self.driver_handles_share_servers:
             mode = conf.arca_share_server_network_mode
             if mode == 'veth':
@@ -199,7 +201,7 @@ class ArcaShareDriver(driver.ShareDriver):
                                  conf.arca_share_server_parent_interface,
                                  False)
             return
-        backend.check_pool_links(self.executor, self.svm_pools.settings,
+        backend.check_pool_links(self.node, self.svm_pools.settings,
                                  self.node_name)
         settings = self.svm_pools.settings
         if settings.mapping == svm_pools.SHARED and not settings.pools:
@@ -217,7 +219,7 @@ class ArcaShareDriver(driver.ShareDriver):
                                                svm_pools.POOLS_OPTION))
 
     def _check_link(self, option, name, bridge):
-        backend.check_link(self.executor, option, name, bridge,
+        backend.check_link(self.node, option, name, bridge,
                            self.node_name)
 
     # ---------------------------------------------------------- helpers
@@ -325,24 +327,11 @@ class ArcaShareDriver(driver.ShareDriver):
                     'node': self.node_name})
         return info
 
-    @staticmethod
-    def _mount_options(lv):
-        if lv.startswith(SNAPSHOT_PREFIX):
-            return SNAPSHOT_MOUNT
-        return SHARE_MOUNT
-
-    def _mount_exports(self, exports):
-        """Mount what an SVM's exports serve, before Ganesha serves it."""
-        for exp in exports:
-            lv = export.lv_name_of(exp)
-            self.exports.mount(lv, options=self._mount_options(lv))
-
     def _ensure_svm(self, svm, share, share_server):
         """Make the SVM exist and serve (idempotent)."""
         if not self.driver_handles_share_servers and (
                 svm == self.svm_pools.svm_name(share['project_id'])):
-            self.svm_pools.ensure_svm(share['project_id'],
-                                      prepare_exports=self._mount_exports)
+            self.svm_pools.ensure_svm(share['project_id'])
             return
         record = self.svms.get(svm)
         if record is None:
@@ -354,10 +343,10 @@ class ArcaShareDriver(driver.ShareDriver):
                      svm)
             self.svms.create(svm, self._network_from_details(details),
                              owner=SERVER_OWNER % share_server['id'])
-        elif not self.svms.ganesha.status(svm)['running']:
+        elif not self.svms.running(svm):
             LOG.info('Rebuilding SVM %s: its NFS server is not running.',
                      svm)
-            self.svms.ensure(svm, prepare_exports=self._mount_exports)
+            self.svms.ensure(svm)
 
     @staticmethod
     def _network_from_details(details):
@@ -402,12 +391,11 @@ class ArcaShareDriver(driver.ShareDriver):
 
     def _serve(self, lv, svm, size, clients=()):
         """Mount a share's LV, set its exact size, export it."""
-        mountpoint = self.exports.mount(lv, options=SHARE_MOUNT)
-        self.xfs.grow(mountpoint)
-        self.quota.set_limit(mountpoint, size * GiB)
+        self.exports.mount(lv, options=SHARE_MOUNT)
+        self.fs.grow(lv)
+        self.quota.set_limit(lv, size * GiB)
         self.exports.publish(svm, lv, clients=clients,
                              mount_options=SHARE_MOUNT)
-        return mountpoint
 
     # ----------------------------------------------------------- shares
 
@@ -423,11 +411,10 @@ class ArcaShareDriver(driver.ShareDriver):
                                     tags=self._share_tags(share, svm))
             try:
                 self._ensure_svm(svm, share, share_server)
-                self.xfs.mkfs(self.pool.device_path(lv))
-                mountpoint = self.exports.mount(lv, options=SHARE_MOUNT,
-                                                info=info)
-                self.quota.enable(mountpoint)
-                self.quota.set_limit(mountpoint, size * GiB)
+                self.fs.mkfs(lv)
+                self.exports.mount(lv, options=SHARE_MOUNT, info=info)
+                self.quota.enable(lv)
+                self.quota.set_limit(lv, size * GiB)
                 self.exports.publish(svm, lv, clients=(),
                                      mount_options=SHARE_MOUNT, info=info)
                 return self._locations(svm, lv)
@@ -451,7 +438,7 @@ class ArcaShareDriver(driver.ShareDriver):
                 self.pool.extend(lv, self._lv_gib(size))
                 # A clone keeps the XFS UUID of its origin, which may be
                 # mounted: give it its own.
-                self.xfs.regenerate_uuid(self.pool.device_path(lv))
+                self.fs.regenerate_uuid(lv)
                 self._ensure_svm(svm, share, share_server)
                 # The quota project came with the copy; only the limit
                 # changes.
@@ -485,17 +472,17 @@ class ArcaShareDriver(driver.ShareDriver):
             new_size = validate.size_gib(new_size, 'new size')
             self._require_lv(lv, _('Share %s') % share['id'])
             self.pool.extend(lv, self._lv_gib(new_size))
-            mountpoint = self.exports.mount(lv, options=SHARE_MOUNT)
-            self.xfs.grow(mountpoint)
-            self.quota.set_limit(mountpoint, new_size * GiB)
+            self.exports.mount(lv, options=SHARE_MOUNT)
+            self.fs.grow(lv)
+            self.quota.set_limit(lv, new_size * GiB)
 
     def shrink_share(self, share, new_size, share_server=None):
         with self._node(_('Shrinking share %s') % share['id']):
             lv = self._share_lv(share)
             new_size = validate.size_gib(new_size, 'new size')
             self._require_lv(lv, _('Share %s') % share['id'])
-            mountpoint = self.exports.mount(lv, options=SHARE_MOUNT)
-            used = self.quota.used(mountpoint)
+            self.exports.mount(lv, options=SHARE_MOUNT)
+            used = self.quota.used(lv)
             if used > new_size * GiB:
                 LOG.warning('Share %(share)s holds %(used)d bytes: not '
                             'shrinking it to %(size)d GiB.', {
@@ -506,7 +493,7 @@ class ArcaShareDriver(driver.ShareDriver):
             # XFS cannot shrink; the LV keeps its size (thin: only what is
             # written uses space) and the limit alone makes the share
             # smaller.
-            self.quota.set_limit(mountpoint, new_size * GiB)
+            self.quota.set_limit(lv, new_size * GiB)
 
     def get_pool(self, share):
         return self.configuration.arca_thin_pool
@@ -635,9 +622,8 @@ class ArcaShareDriver(driver.ShareDriver):
                     return self._error_updates(errors)
                 raise exception.ShareResourceNotFound(share_id=share['id'])
             svm = self._svm_of(info, share, share_server)
-            with locks.lock('manila-access', lv):
-                self.exports.publish(svm, lv, clients=clients,
-                                     mount_options=SHARE_MOUNT)
+            self.exports.publish(svm, lv, clients=clients,
+                                 mount_options=SHARE_MOUNT)
         return self._error_updates(errors)
 
     @staticmethod
@@ -666,8 +652,8 @@ class ArcaShareDriver(driver.ShareDriver):
         the same UUID is refused ("validation errors in block FSAL").
         Skipped when the LV is mounted already (a retry after the change).
         """
-        if not self.xfs.is_mounted(export.mountpoint(name)):
-            self.xfs.regenerate_uuid(self.pool.device_path(name))
+        if not self.fs.is_mounted(name):
+            self.fs.regenerate_uuid(name)
 
     def _publish_snapshot(self, svm, name, clients=()):
         self.exports.publish(svm, name, clients=clients, read_only=True,
@@ -727,9 +713,7 @@ class ArcaShareDriver(driver.ShareDriver):
                 raise exception.ShareBackendException(
                     msg=_('snapshot %s is not served by any SVM')
                     % snapshot['id'])
-            with locks.lock('manila-access', name):
-                self._publish_snapshot(validate.svm_name(svm), name,
-                                       clients)
+            self._publish_snapshot(validate.svm_name(svm), name, clients)
         added = set(r['access_id'] for r in add_rules or ())
         bad = sorted(set(errors) & added)
         if bad:
@@ -762,7 +746,7 @@ class ArcaShareDriver(driver.ShareDriver):
             # beside the mounted snapshot of a mountable snapshot Ganesha
             # would refuse it (see _own_uuid). Otherwise the UUID is kept,
             # and with it the file handles of the share's clients.
-            if self.xfs.is_mounted(export.mountpoint(snap)):
+            if self.fs.is_mounted(snap):
                 self._own_uuid(lv)
             self._serve(lv, svm, size, clients)
 
@@ -893,8 +877,8 @@ class ArcaShareDriver(driver.ShareDriver):
             return
         with self._node(_('Removing SVM %s') % svm):
             validate.svm_name(svm)
-            for export_id in self.svms.ganesha.export_ids(svm):
-                exp = self.svms.ganesha.get_export(svm, export_id)
+            for export_id in self.svms.export_ids(svm):
+                exp = self.svms.get_export(svm, export_id)
                 if exp is None:
                     continue
                 lv = export.lv_name_of(exp)
@@ -1075,13 +1059,13 @@ class ArcaShareDriver(driver.ShareDriver):
             else:
                 self.exports.unmount(name)
             try:
-                mountpoint = self.exports.mount(name, options=SHARE_MOUNT)
+                self.exports.mount(name, options=SHARE_MOUNT)
             except arca_exception.CommandFailed as err:
                 raise exception.ManageInvalidShare(
                     reason=_('cannot mount %(lv)s as XFS: %(err)s') % {
                         'lv': name, 'err': err})
-            self.quota.enable(mountpoint)
-            used = self.quota.used(mountpoint)
+            self.quota.enable(name)
+            used = self.quota.used(name)
             if wanted is not None:
                 try:
                     size = validate.size_gib(wanted, 'driver option size')
@@ -1341,7 +1325,7 @@ class ArcaShareDriver(driver.ShareDriver):
         for share in shares or ():
             try:
                 lv = self._share_lv(share)
-                used = self.quota.used(export.mountpoint(lv))
+                used = self.quota.used(lv)
             except arca_exception.NotFound:
                 continue
             except arca_exception.ArcaError as err:

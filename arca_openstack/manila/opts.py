@@ -14,9 +14,9 @@ import itertools
 from oslo_config import cfg
 
 from arca_openstack import backend
-from arca_openstack.node import connection
 from arca_openstack.node import svm as svm_mod
 from arca_openstack import svm_pools
+from arca_openstack.wire import connection
 
 GROUP = 'arca_manila_backend'
 

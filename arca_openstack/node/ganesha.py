@@ -74,11 +74,6 @@ DBUS_PATH = '/org/ganesha/nfsd/ExportMgr'
 DBUS_IFACE = 'org.ganesha.nfsd.exportmgr'
 _NOT_FOUND = 'Export id not found'
 
-# Re-exported for arca_openstack.wire.protocol, which registers these
-# types as ganesha.Export and ganesha.ClientRule; use ganesha_config.
-ClientRule = ganesha_config.ClientRule
-Export = ganesha_config.Export
-
 
 class GaneshaError(exception.ServiceFailed):
     """Ganesha did not start, stop or apply a change as asked."""

@@ -389,6 +389,10 @@ class Netns(object):
         """:class:`Link` of an interface in the SVM's namespace, or None."""
         return self._link(_svm(svm), _ifname(ifname))
 
+    def root_link(self, ifname):
+        """:class:`Link` of an interface of the node itself, or None."""
+        return self._link(None, _ifname(ifname))
+
     @staticmethod
     def _plug_args(mode, parent, vlan, bridge, mtu):
         validate.choice(mode, 'interface mode', MODES)

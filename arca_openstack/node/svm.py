@@ -114,24 +114,38 @@ class SVMManager(object):
         if not isinstance(network, Network):
             raise exception.InvalidInput(what='network', value=network,
                                          reason='use svm.make_network()')
+        with locks.lock('svm-compose', name):
+            self._record(name, network, owner)
+            self._build(name, network)
+
+    def record(self, name, network, owner=None):
+        """Write the SVM's record only (idempotent): it holds its addresses.
+
+        :meth:`create` with the same network builds the SVM afterwards.
+        """
+        validate.svm_name(name)
+        if not isinstance(network, Network):
+            raise exception.InvalidInput(what='network', value=network,
+                                         reason='use svm.make_network()')
+        with locks.lock('svm-compose', name):
+            self._record(name, network, owner)
+
+    def _record(self, name, network, owner):
         if owner is not None:
             owner = validate.tag(owner)
-        with locks.lock('svm-compose', name):
-            existing = self.get(name)
-            if existing is not None and existing['network'] != network:
-                raise exception.Conflict(
-                    what='SVM', name=name,
-                    reason='exists with network %s' %
-                    (existing['network'],))
-            if existing is None:
-                record = {'name': name, 'owner': owner,
-                          'network': network._asdict()}
-                files.makedirs(self.executor,
-                               '%s/svm/%s' % (files.STATE_DIR, name))
-                files.write_atomic(self.executor, _record_path(name),
-                                   json.dumps(record, sort_keys=True,
-                                              indent=1) + '\n')
-            self._build(name, network)
+        existing = self.get(name)
+        if existing is not None and existing['network'] != network:
+            raise exception.Conflict(
+                what='SVM', name=name,
+                reason='exists with network %s' % (existing['network'],))
+        if existing is None:
+            record = {'name': name, 'owner': owner,
+                      'network': network._asdict()}
+            files.makedirs(self.executor,
+                           '%s/svm/%s' % (files.STATE_DIR, name))
+            files.write_atomic(self.executor, _record_path(name),
+                               json.dumps(record, sort_keys=True,
+                                          indent=1) + '\n')
 
     def _build(self, name, network):
         self._plumb(name, network)

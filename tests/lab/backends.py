@@ -4,8 +4,9 @@ An ini file with the backend's section is written and parsed into the
 global ``CONF`` (as ``cinder-volume --config-file cinder.conf`` or
 ``manila-share --config-file manila.conf`` would), then the driver is
 built on the service's own ``Configuration`` for that section. The one
-difference from a deployment: the driver's executor is set to the lab
-node's before ``do_setup``, which keeps it.
+difference from a deployment: the driver's agent client is set to the lab
+node's (its agent started over the lab's SSH connection, as root) before
+``do_setup``, which keeps it.
 
 Cinder and Manila cannot share a process: import only one of the two
 builders' services.
@@ -50,7 +51,7 @@ def _parse(workdir, project, backend, options, default=None):
     return path
 
 
-def cinder_driver(executor, workdir, backend, options):
+def cinder_driver(node_client, workdir, backend, options):
     """A set-up ``ArcaNFSDriver`` for backend section ``backend``.
 
     :returns: (driver, path of the cinder.conf written)
@@ -70,13 +71,13 @@ def cinder_driver(executor, workdir, backend, options):
     conf = configuration.Configuration(volume_driver.volume_opts,
                                        config_group=backend)
     drv = driver.ArcaNFSDriver(configuration=conf, host='lab@' + backend)
-    drv.executor = executor
+    drv.node_client = node_client
     drv.do_setup(context.get_admin_context())
     drv.check_for_setup_error()
     return drv, path
 
 
-def manila_driver(executor, workdir, backend, options):
+def manila_driver(node_client, workdir, backend, options):
     """A set-up ``ArcaShareDriver`` for backend section ``backend``.
 
     :returns: (driver, path of the manila.conf written)
@@ -96,7 +97,7 @@ def manila_driver(executor, workdir, backend, options):
         manager.share_manager_opts + share_driver.share_opts,
         config_group=backend)
     drv = driver.ArcaShareDriver(configuration=conf)
-    drv.executor = executor
+    drv.node_client = node_client
     drv.do_setup(context.get_admin_context())
     drv.check_for_setup_error()
     return drv, path

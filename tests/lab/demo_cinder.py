@@ -123,7 +123,7 @@ class CinderDemo(demo.Demo):
                   s1.ensure_thin_pool)
         self.driver, conf = self.step(
             'cinder-volume start: do_setup, check_for_setup_error',
-            backends.cinder_driver, s1.node_executor, self.workdir,
+            backends.cinder_driver, s1.agent_client(), self.workdir,
             BACKEND, OPTIONS)
         self.note('from this cinder.conf:\n' + backends.conf_text(conf))
         stats = self.driver.get_volume_stats(refresh=True)

@@ -104,7 +104,7 @@ class ManilaDemo(demo.Demo):
                   s1.ensure_thin_pool)
         drv, conf = self.step(
             'manila-share start: do_setup, check_for_setup_error',
-            backends.manila_driver, s1.node_executor, self.workdir,
+            backends.manila_driver, s1.agent_client(), self.workdir,
             BACKEND, OPTIONS)
         self.note('from this manila.conf:\n' + backends.conf_text(conf))
         drv._update_share_stats()

@@ -42,6 +42,7 @@ import threading
 import time
 
 from arca_openstack.node import executor as node_executor
+from arca_openstack.wire import client as agent_client
 
 UML = '/usr/bin/linux.uml'
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +52,15 @@ FILTERS_DIR = os.path.join(HERE, '..', '..', 'etc', 'rootwrap.d')
 PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'xfsprogs', 'nfs-ganesha', 'nfs-ganesha-vfs', 'nfs-common',
             'drbd-utils', 'openssh-server', 'iproute2', 'kmod',
-            'python3-oslo.rootwrap', 'sudo')
+            'python3-oslo.rootwrap', 'python3-oslo.config',
+            'python3-oslo.log', 'python3-oslo.concurrency',
+            'python3-oslo.utils', 'sudo')
+REPO = os.path.dirname(os.path.dirname(HERE))
+# The node agent in a guest: the Debian python3 (the guests cannot see
+# the test's own interpreter, under /root) with the oslo libraries of
+# PACKAGES and this source tree, as root: what the drivers start.
+AGENT = ('env', 'PYTHONPATH=' + REPO, '/usr/bin/python3', '-m',
+         'arca_openstack.cmd.node', 'serve')
 ROOT_HELPER = '/usr/bin/oslo-rootwrap /run/arcalab/rootwrap.conf'
 ROOTWRAP_CONF = """\
 [DEFAULT]
@@ -235,6 +244,7 @@ class Node(object):
             self.disk = '/dev/ubda'
         self.hostname = None
         self.executor = self.node_executor = None
+        self._agent = None
         self.proc = None
         self.timings = {}
         self._log = None
@@ -314,6 +324,21 @@ class Node(object):
                                            self.address, 22, 30))
         self.hostname = self.run('uname', '-n', timeout=60).stdout.strip()
         self.timings['ssh'] = time.monotonic() - self._started
+
+    def agent_client(self):
+        """The drivers' client of this node's agent (made once).
+
+        It outlives reboots: a broken session is replaced by a new one
+        over a new connection, as in a deployment.
+        """
+        if self._agent is None:
+            connection = agent_client.SSHConnection(
+                self.address, 'root', self.lab.key_file,
+                known_hosts_file=self.lab.known_hosts, connect_timeout=30,
+                sock_factory=functools.partial(
+                    netns_connect, self.lab.netns, self.address, 22, 30))
+            self._agent = agent_client.ssh_client(connection, AGENT)
+        return self._agent
 
     def run(self, *argv, check=True, timeout=None, input=None):
         """Run argv as root in the guest; returns executor Result."""

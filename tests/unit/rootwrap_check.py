@@ -1,10 +1,18 @@
-"""Check argv lists against the rootwrap filters this project ships."""
+"""Check argv lists against the node library's command catalogue.
+
+``tests/unit/commands.d`` describes, in rootwrap's filter syntax, every
+command form the node library issues. It was the services' root boundary
+before the node agent; it is now a test-only guard that the library
+issues no new command form unnoticed. The files the project ships
+(``etc/rootwrap.d``) admit the agent alone: see test_rootwrap.
+"""
 
 import os
 
 from oslo_rootwrap import wrapper
 
-FILTERS_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
+FILTERS_DIR = os.path.join(os.path.dirname(__file__), 'commands.d')
+SHIPPED_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                            'rootwrap.d')
 EXEC_DIRS = ['/sbin', '/usr/sbin', '/bin', '/usr/bin', '/usr/local/sbin',
              '/usr/local/bin']

@@ -5,8 +5,9 @@ import ddt
 from oslo_concurrency import processutils
 
 from arca_openstack import exception
-from arca_openstack.node import connection
 from arca_openstack.node import executor
+from arca_openstack.wire import client
+from arca_openstack.wire import connection
 from tests.unit import base
 
 
@@ -85,7 +86,7 @@ class SSHExecutorTestCase(base.TestCase):
         self.assertRaises(exception.NodeUnreachable, ssh.execute, 'true')
 
 
-class MakeExecutorTestCase(base.TestCase):
+class MakeClientTestCase(base.TestCase):
 
     class Conf(object):
         arca_node_address = None
@@ -93,23 +94,36 @@ class MakeExecutorTestCase(base.TestCase):
         arca_ssh_user = 'arca'
         arca_ssh_private_key = '/etc/arca/id'
         arca_ssh_known_hosts_file = '/etc/arca/known_hosts'
-        arca_ssh_root_helper = 'sudo arca-rootwrap /etc/arca/rootwrap.conf'
+        arca_ssh_root_helper = 'sudo'
+        arca_node_agent = 'arca-node'
         arca_command_timeout = 30
+        arca_volume_group = 'arca'
+        arca_thin_pool = 'pool'
 
-    def test_local(self):
-        ex = connection.make_executor(self.Conf(), 'sudo cinder-rootwrap x')
-        self.assertIsInstance(ex, executor.LocalExecutor)
-        self.assertEqual('sudo cinder-rootwrap x', ex.root_helper)
-        self.assertEqual(30, ex.timeout)
+    @mock.patch.object(client, 'ProcessSession')
+    def test_local_runs_agent_through_root_helper(self, session):
+        agent = connection.make_client(self.Conf(), 'sudo cinder-rootwrap x')
+        self.assertEqual(30, agent.timeout)
+        agent._open()
+        session.assert_called_once_with(
+            ['sudo', 'cinder-rootwrap', 'x', 'arca-node', 'serve'])
 
-    def test_remote(self):
+    @mock.patch.object(client, 'SSHSession')
+    def test_remote_runs_agent_through_sudo(self, session):
         conf = self.Conf()
         conf.arca_node_address = '192.0.2.10'
-        ex = connection.make_executor(conf, 'sudo cinder-rootwrap x')
-        self.assertIsInstance(ex, executor.SSHExecutor)
-        self.assertEqual(('192.0.2.10', 2222, 'arca'),
-                         (ex.host, ex.port, ex.username))
-        self.assertEqual(conf.arca_ssh_root_helper, ex.root_helper)
+        agent = connection.make_client(conf, 'sudo cinder-rootwrap x')
+        agent._open()
+        ssh, command = session.call_args[0]
+        self.assertEqual(('192.0.2.10', 2222, 'arca', '/etc/arca/id'),
+                         (ssh.host, ssh.port, ssh.username,
+                          ssh.key_filename))
+        self.assertEqual('sudo arca-node serve', command)
+
+    def test_executor_runs_operations_in_process(self):
+        agent = connection.make_client(self.Conf(), 'x',
+                                       executor=mock.Mock())
+        self.assertEqual(frozenset(['arca/pool']), agent.agent.pools)
 
 
 class FakeChannel(object):

@@ -26,7 +26,8 @@ class InstallTestCase(base.TestCase):
         return sorted(os.listdir(os.path.join(self.root, rel)))
 
     def test_shipped_from_the_source_tree(self):
-        self.assertIn('arca-netns.filters', self.shipped)
+        self.assertEqual(['arca-cinder-host.filters', 'arca-node.filters'],
+                         self.shipped)
         self.assertTrue(os.path.exists(os.path.join(SOURCE[0],
                                                     'rootwrap.conf')))
 
@@ -60,16 +61,17 @@ class InstallTestCase(base.TestCase):
         self.assertIn('share.filters', listing)
 
     def test_sudoers(self):
-        helper = os.path.join(self.root, 'bin', 'arca-rootwrap')
-        self.patch(install_rootwrap, 'rootwrap_path', lambda: helper)
+        agent = os.path.join(self.root, 'bin', 'arca-node')
+        self.patch(install_rootwrap, 'agent_path', lambda: agent)
         self.patch(install_rootwrap.shutil, 'which', lambda name: None)
         install_rootwrap.install('node', root=self.root,
                                  sudoers_user='arca')
         path = os.path.join(self.root, install_rootwrap.SUDOERS)
         with open(path) as f:
-            self.assertEqual('arca ALL = (root) NOPASSWD: %s '
-                             '/etc/arca/rootwrap.conf *\n' % helper,
-                             f.read())
+            # Exactly the agent serving: no other argument, no other
+            # command.
+            self.assertEqual('arca ALL = (root) NOPASSWD: %s serve\n'
+                             % agent, f.read())
         self.assertEqual(0o440, stat.S_IMODE(os.stat(path).st_mode))
 
     @ddt.data('root ALL=(ALL) ALL', 'arca\n', 'a b', '-arca', 'A' * 40, '')
@@ -91,7 +93,7 @@ class InstallTestCase(base.TestCase):
         victim = os.path.join(self.root, 'victim')
         with open(victim, 'w') as f:
             f.write('keep')
-        os.symlink(victim, os.path.join(dest, 'arca-lvm.filters'))
+        os.symlink(victim, os.path.join(dest, 'arca-node.filters'))
         self.assertRaises(install_rootwrap.InstallError,
                           install_rootwrap.install, 'node', root=self.root)
         with open(victim) as f:
@@ -113,4 +115,4 @@ class InstallTestCase(base.TestCase):
                 ['cinder', '--root', self.root]))
         stdout.seek(0)
         self.assertIn(os.path.join(self.root, 'etc/cinder/rootwrap.d',
-                                   'arca-lvm.filters'), stdout.read())
+                                   'arca-node.filters'), stdout.read())

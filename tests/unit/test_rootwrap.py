@@ -1,7 +1,9 @@
-"""The shipped rootwrap filters: well-formed, and closed to hostile use.
+"""Rootwrap filters: what the project ships, and the command catalogue.
 
-That every command the node library issues is allowed is checked by
-base.TestCase after every unit test; this module checks the other side.
+The shipped filters (``etc/rootwrap.d``) admit ``arca-node serve`` and
+nothing else of the storage node. The node library's command catalogue
+(``tests/unit/commands.d``, see rootwrap_check) stays well-formed and
+closed to hostile forms, as a guard on what the library issues.
 """
 
 import configparser
@@ -82,6 +84,43 @@ class RootwrapFiltersTestCase(base.TestCase):
     @ddt.data(*HOSTILE)
     def test_hostile_command_rejected(self, cmd):
         self.assertFalse(rootwrap_check.allowed(cmd), cmd)
+
+    def test_shipped_filters_admit_the_agent_alone(self):
+        shipped = wrapper.load_filters(
+            [os.path.abspath(rootwrap_check.SHIPPED_DIR)])
+
+        def admitted(cmd):
+            try:
+                wrapper.match_filter(shipped, list(cmd),
+                                     exec_dirs=rootwrap_check.EXEC_DIRS)
+            except wrapper.FilterMatchNotExecutable:
+                return True
+            except wrapper.NoFilterMatched:
+                return False
+            return True
+
+        self.assertTrue(admitted(('arca-node', 'serve')))
+        # cinder-volume's own clean-up of its image-copy NFS mounts (on
+        # the service host, never the storage node).
+        self.assertTrue(admitted(('umount', '/var/lib/cinder/mnt/' +
+                                  'a' * 32)))
+        refused = list(HOSTILE) + [
+            ('arca-node', 'serve', '--config-file', '/tmp/x'),
+            ('arca-node', '--config-file', '/tmp/x', 'serve'),
+            ('arca-node', 'ensure'), ('arca-node',),
+            ('umount', '/'), ('umount', '/var/lib/arca/mnt/vol-1'),
+            ('arca-rootwrap', '/etc/arca/rootwrap.conf', 'lvs')]
+        # Every command form of the node library: each one was a filter
+        # line of the earlier release, none is admitted now.
+        for path in glob.glob(os.path.join(rootwrap_check.FILTERS_DIR,
+                                           '*.filters')):
+            parser = configparser.RawConfigParser(strict=True)
+            parser.read(path)
+            for _name, value in parser.items('Filters'):
+                refused.append((value.split(',')[1].strip(), '--version'))
+        for cmd in refused:
+            self.assertFalse(admitted(cmd), cmd)
+        self.assertGreater(len(refused), 60)
 
     def test_allowed_command_accepted(self):
         # The checker itself can say yes.

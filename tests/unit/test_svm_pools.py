@@ -126,7 +126,7 @@ class ParseTestCase(base.TestCase):
     @ddt.unpack
     def test_distinct_ids_never_share_an_svm(self, one, other):
         pools = svm_pools.SVMPools(None, None, svm_pools.settings_from_conf(
-            Conf()), 'node')
+            Conf()))
         self.assertNotEqual(svm_pools.project_key(one),
                             svm_pools.project_key(other))
         self.assertNotEqual(pools.svm_name(one), pools.svm_name(other))
@@ -153,8 +153,7 @@ class SVMPoolsTestCase(base.TestCase):
         self.pool.list.return_value = []
         self.settings = svm_pools.settings_from_conf(
             Conf(arca_address_pools=[V4, V6]))
-        self.pools = svm_pools.SVMPools(self.svms, self.pool, self.settings,
-                                        'node1')
+        self.pools = svm_pools.SVMPools(self.svms, self.pool, self.settings)
         self.name = 'cinder_' + PROJECT
 
     def _records(self, **records):
@@ -186,7 +185,7 @@ class SVMPoolsTestCase(base.TestCase):
     def test_allocate_skips_network_broadcast_gateway(self):
         pools = svm_pools.SVMPools(self.svms, self.pool,
                                    svm_pools.settings_from_conf(Conf(
-                                       arca_address_pools=[DUAL])), 'n')
+                                       arca_address_pools=[DUAL])))
         self._records(a=record('a', '10.1.0.2/30', mode='veth', parent=None,
                                vlan=None, bridge='br-arca'))
         net = pools.allocate()
@@ -197,7 +196,7 @@ class SVMPoolsTestCase(base.TestCase):
 
     def test_allocate_exhausted(self):
         settings = self.settings._replace(pools=self.settings.pools[:1])
-        pools = svm_pools.SVMPools(self.svms, self.pool, settings, 'n')
+        pools = svm_pools.SVMPools(self.svms, self.pool, settings)
         self._records(a=record('a', '10.0.0.10/24'),
                       b=record('b', '10.0.0.11/24'),
                       c=record('c', '10.0.0.12/24'))
@@ -207,8 +206,7 @@ class SVMPoolsTestCase(base.TestCase):
     def test_svm_name(self):
         self.assertEqual(self.name, self.pools.svm_name(PROJECT))
         shared = svm_pools.SVMPools(self.svms, self.pool,
-                                    self.settings._replace(mapping='shared'),
-                                    'n')
+                                    self.settings._replace(mapping='shared'))
         self.assertEqual('arca_shared', shared.svm_name(PROJECT))
 
     def test_ensure_svm_creates(self):
@@ -251,7 +249,7 @@ class SVMPoolsTestCase(base.TestCase):
     def test_shared_without_record_or_pool(self):
         pools = svm_pools.SVMPools(self.svms, self.pool,
                                    self.settings._replace(mapping='shared',
-                                                          pools=()), 'n')
+                                                          pools=()))
         self._no_record('arca_shared')
         self.assertRaises(exception.NotFound, pools.ensure_svm, PROJECT)
 
@@ -280,7 +278,7 @@ class SVMPoolsTestCase(base.TestCase):
         self.svms.delete = mock.Mock()
         for settings in (self.settings._replace(delete_unused=False),
                          self.settings._replace(mapping='shared')):
-            pools = svm_pools.SVMPools(self.svms, self.pool, settings, 'n')
+            pools = svm_pools.SVMPools(self.svms, self.pool, settings)
             self.assertFalse(pools.release_if_unused(self.name))
         self.svms.delete.assert_not_called()
         self.assertEqual([], self.executor.commands)

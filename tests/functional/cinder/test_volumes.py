@@ -2,8 +2,8 @@
 
 Cinder's own in-process functional harness runs the real API (on
 127.0.0.1), scheduler and volume service with sqlite and the fake
-transport; the volume service loads ``ArcaNFSDriver`` whose executor is
-the lab storage node's (``connection.make_executor`` is patched, nothing
+transport; the volume service loads ``ArcaNFSDriver`` whose agent client is
+the lab storage node's (``connection.make_client`` is patched, nothing
 else of the driver is). Every step goes through the REST API; the client
 nodes mount what the API hands out exactly as os-brick does.
 
@@ -31,10 +31,10 @@ from oslo_config import cfg
 from oslo_service import wsgi
 
 from arca_openstack.cinder import opts as arca_opts
-from arca_openstack.node import connection
 from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
 from arca_openstack.node import svm as svm_mod
+from arca_openstack.wire import connection
 from tests.functional import base
 
 CONF = cfg.CONF
@@ -126,13 +126,11 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
         # The driver reads its options from backend_defaults (the harness
         # starts the volume service without a backend section).
         CONF.register_opts(arca_opts.all_opts(), group='backend_defaults')
-        # The one hook into the driver: its executor is the lab node's
-        # (plain root over SSH by default).
-        # ARCA_LAB_ROOTWRAP=1: through oslo.rootwrap and the project's
-        # filters, as a remote storage node runs them (~0.8 s a command).
-        patcher = mock.patch.object(connection, 'make_executor',
-                                    return_value=self.s1_executor())
-        self.make_executor = patcher.start()
+        # The one hook into the driver: its agent client is the lab
+        # node's (the agent started over SSH as root).
+        patcher = mock.patch.object(connection, 'make_client',
+                                    return_value=self.s1.agent_client())
+        self.make_client = patcher.start()
         self.addCleanup(patcher.stop)
         self.mounts = []
         super().setUp()
@@ -292,12 +290,6 @@ class ArcaCinderTestCase(functional_helpers._FunctionalTestBase):
                     pass
 
     # ---------------------------------------------------------- clients
-
-    def s1_executor(self):
-        """The storage node's executor as of now (a reboot replaces it)."""
-        if os.environ.get('ARCA_LAB_ROOTWRAP') == '1':
-            return self.s1.node_executor
-        return self.s1.executor
 
     @staticmethod
     def _mountpoint(export):
@@ -510,7 +502,6 @@ class ProjectsTestCase(ArcaCinderTestCase):
         reboot = time.monotonic() - started
         self.assertNotIn('cinder_', self.sh(self.s1, 'ip netns list').stdout)
         self.assertFalse(self.can_connect(self.c1, SVM_A_ADDR))
-        self.make_executor.return_value = self.s1_executor()
         host = self.volume.host
         self.volume.stop()
         started = time.monotonic()

@@ -10,9 +10,10 @@ entry points (``create_share_instance``, ``update_access``,
 ``create_snapshot``, ...) with database rows made the way Manila's API
 makes them.
 
-The one thing replaced: the driver's executor is set to the lab storage
-node's executor (SSH as root) before ``init_host`` runs, so ``do_setup``
-keeps it instead of calling ``connection.make_executor``.
+The one thing replaced: the driver's agent client is set to the lab
+storage node's (the agent started over SSH as root) before ``init_host``
+runs, so ``do_setup`` keeps it instead of calling
+``connection.make_client``.
 
 With driver_handles_share_servers=True the network plugin is
 :class:`SubnetNetworkPlugin`: like Neutron's, it takes the VLAN, subnet and
@@ -171,7 +172,7 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
         manager = share_manager.ShareManager(
             service_name=group, host='%s@%s' % (HOST, group))
         # Messages are rows as in a deployment; nothing else is stubbed.
-        manager.driver.executor = self.node_executor(self.s1)
+        manager.driver.node_client = self.s1.agent_client()
         manager.init_host()
         self.assertTrue(manager.driver.initialized)
         self.step('test')

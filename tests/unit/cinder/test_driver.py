@@ -101,9 +101,9 @@ class DriverTestCase(base.TestCase):
         self.driver.executor = self.executor
         self.driver.do_setup(None)
         self.ganesha = fake_ganesha.FakeGanesha()
-        self.driver.svms.ganesha = self.ganesha
-        self.driver.svms.netns = mock.Mock()
-        self.driver.exports.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.netns = mock.Mock()
+        pass
         self.ctx = context.RequestContext('user', PROJECT, is_admin=False)
         self.volume = self._volume(VOL)
 
@@ -207,11 +207,12 @@ class SetupTestCase(DriverTestCase):
         self.assertIn(option, str(err))
         self.assertEqual([], self.executor.commands)
 
-    @mock.patch('arca_openstack.node.connection.make_executor')
-    def test_do_setup_makes_executor(self, make):
+    @mock.patch('arca_openstack.wire.connection.make_client')
+    def test_do_setup_makes_agent_client(self, make):
         drv = driver.ArcaNFSDriver(configuration=FakeConf())
         drv.do_setup(None)
-        self.assertIs(make.return_value, drv.executor)
+        self.assertIs(make.return_value, drv.node_client)
+        self.assertIsNone(make.call_args[1]['executor'])
 
     def _link(self, name, kind=None):
         info = {'ifname': name, 'ifindex': 3, 'mtu': 1500, 'flags': ['UP']}
@@ -312,7 +313,8 @@ class VolumeTestCase(DriverTestCase):
         self.executor.on('ls', '-1A', '/var/lib/arca/svm', stdout='')
         self.no_svm()
         self.executor.on('blkid', exit_code=2)
-        with mock.patch.object(self.driver.svms, 'create') as create:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'create', return_value=None) as create:
             create.side_effect = lambda *a, **k: self.svm_exists(
                 ('10.0.0.10/24',))
             self.driver.create_volume(self.volume)
@@ -364,7 +366,8 @@ class VolumeTestCase(DriverTestCase):
         self.mounted(LV)
         self.svm_exists()
         self.vg()
-        with mock.patch.object(self.driver.svms, 'delete') as delete:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'delete', return_value=None) as delete:
             self.driver.delete_volume(self.volume)
         self.ganesha.withdraw.assert_called_once_with(SVM, MNT)
         self.assertIsNone(self.export_of())
@@ -376,7 +379,8 @@ class VolumeTestCase(DriverTestCase):
         self.lv(LV, row(LV, 2, TAGS))
         self.svm_exists()
         self.vg(row(LV2, 2, 'arca.svm=' + SVM))
-        with mock.patch.object(self.driver.svms, 'delete') as delete:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'delete', return_value=None) as delete:
             self.driver.delete_volume(self.volume)
         delete.assert_not_called()
 
@@ -657,15 +661,16 @@ class ConnectionTestCase(DriverTestCase):
                                        connector={'ip': '10.9.0.5'})
         self.volume.volume_attachment = objects.VolumeAttachmentList(
             objects=[att])
-        with mock.patch.object(self.driver.svms, 'ensure') as ensure:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'ensure', return_value=None) as ensure:
             self.driver.ensure_export(self.ctx, self.volume)
-        ensure.assert_called_once_with(
-            SVM, prepare_exports=self.driver._mount_exports)
+        ensure.assert_called_once_with(SVM, prepare_exports=mock.ANY)
         self.assertEqual(['10.9.0.5'], self._clients())
 
     def test_ensure_export_running_keeps_clients(self):
         self.exported(clients=['10.9.0.1'])
-        with mock.patch.object(self.driver.svms, 'ensure') as ensure:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'ensure', return_value=None) as ensure:
             self.driver.ensure_export(self.ctx, self.volume)
             self.driver.ensure_export(self.ctx, self.volume)
         ensure.assert_not_called()
@@ -673,7 +678,8 @@ class ConnectionTestCase(DriverTestCase):
 
     def test_create_export_mounts_exports_after_restart(self):
         self.ganesha.status.return_value = {'running': False}
-        with mock.patch.object(self.driver.svms, 'ensure') as ensure:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'ensure', return_value=None) as ensure:
             self.driver.create_export(self.ctx, self.volume, {})
         ensure.assert_called_once()
         prepare = ensure.call_args[1]['prepare_exports']
@@ -816,7 +822,8 @@ class ManageTestCase(DriverTestCase):
         self.exported()
         self.svm_exists()
         self.vg()
-        with mock.patch.object(self.driver.svms, 'delete') as delete:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'delete', return_value=None) as delete:
             self.driver.unmanage(self.volume)
         self.ran('umount', MNT)
         self.ran('lvchange', '--deltag', 'arca.svm=' + SVM, 'arca/' + LV)

@@ -170,7 +170,8 @@ class ManageLiveTestCase(test_driver.DriverTestCase):
         self.executor.on('cat', '/var/lib/arca/svm/%s/svm.json' % SVM_B,
                          stdout=_record(SVM_B, '10.0.0.11', PROJECT_B))
         self.vg()
-        with mock.patch.object(self.driver.svms, 'delete') as delete:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'delete', return_value=None) as delete:
             result = self.driver.manage_existing(self.vol_b,
                                                  {'source-name': LV2})
         delete.assert_called_once_with(test_driver.SVM)
@@ -263,7 +264,8 @@ class ConnectorAddressTestCase(test_driver.DriverTestCase):
                 for ip in (bad, '10.9.0.5', 'fd00::5')]
         self.volume.volume_attachment = objects.VolumeAttachmentList(
             objects=atts)
-        with mock.patch.object(self.driver.svms, 'ensure'):
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'ensure', return_value=None):
             self.driver.ensure_export(self.ctx, self.volume)
         self.assertEqual(['10.9.0.5', 'fd00::5'], self.clients_of())
 
@@ -348,9 +350,8 @@ class TransferTestCase(base.TestCase):
         self.driver.executor = self.node
         self.driver.do_setup(None)
         self.ganesha = fake_ganesha.FakeGanesha()
-        self.driver.svms.ganesha = self.ganesha
-        self.driver.exports.ganesha = self.ganesha
-        self.driver.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.netns = mock.Mock()
         self.node.fs['/var/lib/arca/svm/%s/svm.json' % SVM_A] = _record(
             SVM_A, '10.0.0.10', PROJECT_A)
         # Volume VOL, made in project A, mounted and exported by A's SVM
@@ -450,9 +451,8 @@ class TransferTestCase(base.TestCase):
                                     arca_shared_svm_name=SVM_A)
         self.driver.configuration = conf
         self.driver.do_setup(None)
-        self.driver.svms.ganesha = self.ganesha
-        self.driver.exports.ganesha = self.ganesha
-        self.driver.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.netns = mock.Mock()
         update = self.driver.create_export(self.ctx, self.volume, {})
         self.assertIsNone(update)
         self.assertEqual([], self.clients(SVM_A))

@@ -40,15 +40,18 @@ CONNECTOR = {'ip': '10.0.0.21', 'host': 'compute1'}
 # file and config written and read back (5), the reload (5: pid check,
 # log size, SIGHUP, two looks at the log) and the growth of filesystem
 # and image file (2); a larger one adds lvextend and truncate.
+# The agent looks an LV up itself before it formats, mounts, exports or
+# removes it (a caller's earlier look-up is not trusted): one lvs more
+# than when the driver ran the node library in its own process.
 MAX_COMMANDS = {
-    'create_volume': 20,
+    'create_volume': 22,
     'create_snapshot': 2,
-    'create_cloned_volume': 22,
-    'create_volume_from_snapshot': 22,
-    'create_export': 6,
-    'initialize_connection': 12,
+    'create_cloned_volume': 23,
+    'create_volume_from_snapshot': 23,
+    'create_export': 7,
+    'initialize_connection': 13,
     'terminate_connection': 10,
-    'delete_volume': 14,
+    'delete_volume': 15,
     'delete_snapshot': 2,
 }
 
@@ -69,7 +72,7 @@ class NodeCommandsTestCase(base.TestCase):
             configuration=test_driver.FakeConf())
         self.driver.executor = self.node
         self.driver.do_setup(None)
-        self.driver.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = mock.Mock()
         self._svm(others)
 
     def _svm(self, others):
@@ -105,7 +108,7 @@ class NodeCommandsTestCase(base.TestCase):
                          '(count, bound)')
 
     def _served(self, lv):
-        return self.driver.exports.ganesha.find_export(
+        return self.driver.node_client.agent.svms.ganesha.find_export(
             SVM, '/var/lib/arca/mnt/' + lv)
 
     def test_volume_life_cycle(self):

@@ -152,9 +152,8 @@ class DriverTestCase(base.TestCase):
         # lvs look-ups of several LVs are answered from the lv() rules.
         self.executor.lvs_by_name = True
         self.ganesha = fake_ganesha.FakeGanesha()
-        self.driver.svms.ganesha = self.ganesha
-        self.driver.svms.netns = mock.Mock()
-        self.driver.exports.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.ganesha = self.ganesha
+        self.driver.node_client.agent.svms.netns = mock.Mock()
         self.share = share()
 
     def make_driver(self, conf):
@@ -237,7 +236,8 @@ class DriverTestCase(base.TestCase):
         self.ganesha.start.assert_not_called()
         self.ganesha.stop.assert_not_called()
         self.ganesha.ensure.assert_not_called()
-        self.assertEqual([], self.driver.svms.netns.mock_calls)
+        svms = self.driver.node_client.agent.svms
+        self.assertEqual([], svms.netns.mock_calls)
 
     def ran(self, *cmd):
         self.assertIn(tuple(cmd), self.executor.commands)

@@ -84,15 +84,16 @@ class SetupTestCase(fakes.DriverTestCase):
                                               arca_address_pools=[]))
         self.assertIsNone(drv.svm_pools)
 
-    @mock.patch('arca_openstack.node.connection.make_executor')
-    def test_do_setup_makes_executor(self, make):
+    @mock.patch('arca_openstack.wire.connection.make_client')
+    def test_do_setup_makes_agent_client(self, make):
         driver.CONF.set_override('rootwrap_config', '/etc/manila/rw.conf')
         self.addCleanup(driver.CONF.clear_override, 'rootwrap_config')
         drv = driver.ArcaShareDriver(configuration=fakes.FakeConf())
         drv.do_setup(None)
-        self.assertIs(make.return_value, drv.executor)
+        self.assertIs(make.return_value, drv.node_client)
         make.assert_called_once_with(
-            drv.configuration, 'sudo manila-rootwrap /etc/manila/rw.conf')
+            drv.configuration, 'sudo manila-rootwrap /etc/manila/rw.conf',
+            executor=None)
 
     def _link(self, name, kind=None):
         info = {'ifname': name, 'ifindex': 3, 'mtu': 1500, 'flags': ['UP']}
@@ -282,7 +283,8 @@ class ShareTestCase(fakes.DriverTestCase):
         self.no_svm()
         self.executor.on('blkid', exit_code=2)
         self.mounted_later(LV)
-        with mock.patch.object(self.driver.svms, 'create') as create:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'create', return_value=None) as create:
             create.side_effect = lambda *a, **k: self.svm_exists()
             self.driver.create_share(None, self.share)
         self.assertEqual(SVM, create.call_args[0][0])

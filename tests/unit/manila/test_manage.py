@@ -170,8 +170,8 @@ class ManageShareTestCase(fakes.DriverTestCase):
 
     def test_manage_with_server(self):
         drv = self.make_driver(fakes.FakeConf(dhss=True))
-        drv.svms.ganesha = drv.exports.ganesha = self.ganesha
-        drv.svms.netns = mock.Mock()
+        drv.node_client.agent.svms.ganesha = self.ganesha
+        drv.node_client.agent.svms.netns = mock.Mock()
         self._manageable()
         self.svm_exists(fakes.SERVER_SVM)
         result = drv.manage_existing_with_server(

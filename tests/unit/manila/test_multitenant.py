@@ -44,8 +44,9 @@ class TransferTestCase(fakes.DriverTestCase):
     """Share transfer (API 2.77): driver.transfer_accept."""
 
     def _use(self, drv):
-        drv.svms.ganesha = drv.exports.ganesha = self.ganesha
-        drv.svms.netns = self.driver.svms.netns
+        drv.node_client.agent.svms.ganesha = self.ganesha
+        svms = drv.node_client.agent.svms
+        svms.netns = self.driver.node_client.agent.svms.netns
         self.driver = drv
 
     def _snapshot_of_share(self, svm=SVM):
@@ -280,7 +281,8 @@ class AllocationTestCase(fakes.DriverTestCase):
 
     @ddt.data('1500', 9000)
     def test_mtu_as_string_or_int(self, mtu):
-        with mock.patch.object(self.driver.svms, 'create') as create:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'create', return_value=None) as create:
             self.driver._setup_server([test_servers.info(
                 test_servers.alloc(mtu=mtu))])
         self.assertEqual(int(mtu), create.call_args[0][1].mtu)

@@ -39,7 +39,7 @@ class EnsureTestCase(fakes.DriverTestCase):
         # The export keeps its clients until the rules are re-applied.
         exp = self.ganesha.updated[-1][1]
         self.assertEqual('10.0.0.5', exp.clients[0].network)
-        self.driver.svms.netns.setup.assert_not_called()
+        self.driver.node_client.agent.svms.netns.setup.assert_not_called()
 
     def test_ensure_shares_rebuilds_stopped_svm(self):
         self.lv(LV, row(LV, 3, TAGS))
@@ -54,7 +54,7 @@ class EnsureTestCase(fakes.DriverTestCase):
         self.ganesha.status.return_value = {'running': False}
         result = self.driver.ensure_shares(None, [fakes.share()])
         self.assertEqual('available', result[SHARE]['status'])
-        self.driver.svms.netns.setup.assert_called_once()
+        self.driver.node_client.agent.svms.netns.setup.assert_called_once()
         self.ganesha.ensure.assert_called_once()
         # Each LV mounted the way it is served, before Ganesha serves it.
         self.ran('mount', '-t', 'xfs', '-o', 'prjquota', fakes.DEV, MNT)
@@ -63,8 +63,9 @@ class EnsureTestCase(fakes.DriverTestCase):
 
     def test_ensure_shares_recreates_server_svm(self):
         drv = self.make_driver(fakes.FakeConf(dhss=True))
-        drv.svms.ganesha = drv.exports.ganesha = self.ganesha
-        drv.svms.netns = self.driver.svms.netns
+        drv.node_client.agent.svms.ganesha = self.ganesha
+        svms = drv.node_client.agent.svms
+        svms.netns = self.driver.node_client.agent.svms.netns
         tags = 'arca.id=%s,arca.kind=share,arca.svm=%s' % (SHARE, SERVER_SVM)
         self.lv(LV, row(LV, 3, tags))
         self.mounted(LV)
@@ -81,7 +82,8 @@ class EnsureTestCase(fakes.DriverTestCase):
         self.assertEqual('10.1.0.5:/' + LV,
                          result[SHARE]['export_locations'][0]['path'])
         self.ganesha.start.assert_called_once_with(SERVER_SVM)
-        self.assertEqual(SERVER_SVM, drv.svms.netns.setup.call_args[0][0])
+        svms = drv.node_client.agent.svms
+        self.assertEqual(SERVER_SVM, svms.netns.setup.call_args[0][0])
 
     def test_ensure_shares_node_down(self):
         self.executor.on('lvs', timeout=True)

@@ -43,7 +43,8 @@ class ShareServerTestCase(fakes.DriverTestCase):
     DHSS = True
 
     def _setup(self, *entries):
-        with mock.patch.object(self.driver.svms, 'create') as create:
+        svms = self.driver.node_client.agent.svms
+        with mock.patch.object(svms, 'create', return_value=None) as create:
             details = self.driver._setup_server(list(entries))
         create.assert_called_once_with(SERVER_SVM, mock.ANY,
                                        owner='arca.share_server=' + SERVER)
@@ -137,13 +138,15 @@ class ShareServerTestCase(fakes.DriverTestCase):
         self.assertEqual('arca.share_server=' + SERVER, record['owner'])
         self.assertEqual(json.loads(details['svm_network']),
                          record['network'])
-        self.driver.svms.netns.setup.assert_called_once_with(
+        self.driver.node_client.agent.svms.netns.setup.assert_called_once_with(
             SERVER_SVM, 'vlan', ['10.1.0.5/24'], gateways=['10.1.0.1'],
             parent='eth1', vlan=200, bridge=None, mtu=1500)
         self.ganesha.start.assert_called_once_with(SERVER_SVM)
 
     def test_setup_failure_keeps_details_and_cleans_up(self):
-        self.executor.on('cat', RECORD, exit_code=1,
+        # No record before the set-up; the one it writes after.
+        self.svm_exists(SERVER_SVM, ('10.1.0.5/24',), ('10.1.0.1',))
+        self.executor.on('cat', RECORD, exit_code=1, times=1,
                          stderr='cat: No such file or directory')
         self.ganesha.start.side_effect = ganesha.GaneshaError(
             svm=SERVER_SVM, reason='did not start')
@@ -160,15 +163,27 @@ class ShareServerTestCase(fakes.DriverTestCase):
                           [info(alloc(), server_id='x;rm')])
 
     def test_teardown(self):
+        self.svm_exists(SERVER_SVM, ('10.1.0.5/24',), ('10.1.0.1',))
         self.ganesha.put(SERVER_SVM, ganesha_config.Export(
             3, '/var/lib/arca/mnt/' + LV, '/' + LV))
         self.driver._teardown_server({'svm_name': SERVER_SVM,
                                       'svm_network': '{}'})
         self.assertEqual([(SERVER_SVM, 3)], self.ganesha.removed)
         self.ganesha.stop.assert_called_once_with(SERVER_SVM)
-        self.driver.svms.netns.delete.assert_called_once_with(SERVER_SVM)
+        svms = self.driver.node_client.agent.svms
+        svms.netns.delete.assert_called_once_with(SERVER_SVM)
         self.ran('rm', '-rf', '/var/lib/arca/svm/' + SERVER_SVM)
         self.not_ran('lvremove')
+
+    def test_teardown_without_record_touches_nothing(self):
+        # A namespace of that name without an Arca record is not Arca's.
+        self.no_svm(SERVER_SVM)
+        self.driver._teardown_server({'svm_name': SERVER_SVM,
+                                      'svm_network': '{}'})
+        self.ganesha.stop.assert_not_called()
+        svms = self.driver.node_client.agent.svms
+        svms.netns.delete.assert_not_called()
+        self.not_ran('rm')
 
     @ddt.data(None, {}, {'security_service_ldap': '{}'})
     def test_teardown_without_svm(self, details):

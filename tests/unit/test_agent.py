@@ -1,0 +1,407 @@
+"""The node agent: its operations' checks, the protocol, the client."""
+
+import io
+import threading
+from unittest import mock
+
+import ddt
+
+from arca_openstack.agent import operations
+from arca_openstack.agent import server
+from arca_openstack import exception
+from arca_openstack.node import ganesha_config
+from arca_openstack.node import svm
+from arca_openstack.wire import client
+from arca_openstack.wire import protocol
+from tests.unit import base
+
+POOL = {'vg': 'arca', 'thin': 'pool'}
+LV = 'vol-11111111-2222-3333-4444-555555555555'
+SVM = 'cinder_0123456789abcdef0123456789abcdef'
+GOOD_SETTINGS = {'mapping': 'per_project', 'prefix': 'cinder',
+                 'shared_name': 'arca_shared', 'delete_unused': True,
+                 'pools': ['mode=veth,bridge=br0,cidr=10.0.0.0/24']}
+# Names and values that must never reach a command: traversal, symlink
+# and option look-alikes, quoting and config-file syntax, other objects.
+BAD_NAMES = ['../etc', '/etc/passwd', 'a/b', '-rf', '', '.', '..',
+             'x\ny', 'x y', 'x;id', 'x"y', "x'y", 'x{y', 'x}y', 'x#y',
+             'x$(id)', 'x`id`', 'a' * 200, None, 7, ['x'], {'x': 1}]
+BAD_SVMS = BAD_NAMES + ['Upper', 'x-y', 'a' * 41]
+
+
+def _hostile_requests():
+    """(operation, arguments) pairs each of which must be refused."""
+    cases = []
+    # Pools the node does not serve, and malformed pool names.
+    for vg, thin in (('rhel', 'root'), ('cinder-volumes', 'pool'),
+                     ('arca', 'arca-state'), ('arca', '../pool'),
+                     ('arca', None), (None, 'pool'), ('arca\n', 'pool')):
+        cases.append(('pool.remove', {'vg': vg, 'thin': thin, 'name': LV}))
+        cases.append(('fs.mkfs', {'vg': vg, 'thin': thin, 'name': LV}))
+    lv_ops = [
+        ('pool.get', {}), ('pool.create', {'size_gib': 1}),
+        ('pool.extend', {'size_gib': 1}), ('pool.remove', {}),
+        ('pool.add_tags', {'tags': ['arca.x=1']}),
+        ('pool.remove_tags', {'tags': ['arca.x=1']}),
+        ('pool.update_tags', {'fields': {'svm': SVM}}),
+        ('fs.mkfs', {}), ('fs.grow', {}), ('fs.regenerate_uuid', {}),
+        ('fs.is_mounted', {}), ('quota.enable', {}),
+        ('quota.set_limit', {'size_bytes': 1}), ('quota.used', {}),
+        ('raw.size', {}), ('raw.create', {'size_bytes': 1}),
+        ('raw.grow', {'size_bytes': 1}), ('exports.mount', {}),
+        ('exports.mount_copy', {}), ('exports.unmount', {}),
+        ('exports.find', {'svm': SVM}),
+        ('exports.publish', {'svm': SVM}),
+        ('exports.set_clients', {'svm': SVM, 'clients': []}),
+        ('exports.unpublish', {'svm': SVM}),
+    ]
+    for op, extra in lv_ops:
+        for bad in BAD_NAMES:
+            cases.append((op, dict(POOL, name=bad, **extra)))
+    for op in ('pool.snapshot', 'pool.clone'):
+        for bad in BAD_NAMES:
+            cases.append((op, dict(POOL, origin=bad, name=LV, size_gib=1)))
+            cases.append((op, dict(POOL, origin=LV, name=bad, size_gib=1)))
+    for bad in BAD_NAMES:
+        cases.append(('pool.rename', dict(POOL, old=LV, new=bad)))
+        cases.append(('pool.revert', dict(POOL, name=LV, snapshot=bad)))
+    for op, extra in (('svms.get', {}), ('svms.delete', {}),
+                      ('svms.running', {}), ('svms.export_ids', {}),
+                      ('svms.get_export', {'export_id': 1}),
+                      ('svms.ensure', POOL),
+                      ('exports.publish', dict(POOL, name=LV)),
+                      ('svm_pools.release', dict(POOL,
+                                                 settings=GOOD_SETTINGS)),
+                      ('svm_pools.ensure', dict(
+                          POOL, owner='arca.project=1',
+                          settings=GOOD_SETTINGS))):
+        for bad in BAD_SVMS:
+            key = 'svm' if op == 'exports.publish' else 'name'
+            cases.append((op, dict(extra, **{key: bad})))
+    # Sizes out of range or of the wrong type.
+    for size in (0, -1, 2 ** 63, 1.5, '1', True, None, 10 ** 7):
+        cases.append(('pool.create', dict(POOL, name=LV, size_gib=size)))
+        cases.append(('pool.extend', dict(POOL, name=LV, size_gib=size)))
+    for size in (-1, 2 ** 70, '1', True, None, 1.0):
+        cases.append(('raw.grow', dict(POOL, name=LV, size_bytes=size)))
+        cases.append(('quota.set_limit', dict(POOL, name=LV,
+                                              size_bytes=size)))
+    # Tags and tag fields that would not be one LVM tag.
+    for tags in (['a b'], ['x\n'], 'arca.x=1', [None], ['-x'], ['a' * 300],
+                 ['t'] * 100):
+        cases.append(('pool.create', dict(POOL, name=LV, size_gib=1,
+                                          tags=tags)))
+        cases.append(('pool.list', dict(POOL, tags=tags)))
+    for fields in ({'a b': '1'}, {'svm': 'x y'}, {'svm': '\n'}, 'svm=x',
+                   {'__class__': 'x'}):
+        cases.append(('pool.update_tags', dict(POOL, name=LV,
+                                               fields=fields)))
+    cases.append(('pool.snapshot', dict(POOL, origin=LV, name='snap-1',
+                                        inherit=['a-b'])))
+    # Mount options outside the node library's list.
+    for options in (['rw,exec'], ['loop'], ['uid=0'], 'prjquota',
+                    ['ro\n'], [None]):
+        cases.append(('exports.mount', dict(POOL, name=LV,
+                                            options=options)))
+        cases.append(('exports.publish', dict(POOL, svm=SVM, name=LV,
+                                              mount_options=options)))
+        cases.append(('svms.ensure', dict(POOL, name=SVM, prefix_options=[
+            ['snap-', options]])))
+    # Client lists: networks, access levels, changes.
+    for clients in ([['10.0.0.1', 'rw', 'x']], [['*', 'rw']],
+                    [['10.0.0.1', 'all']], [['10.0.0.1\n', 'rw']],
+                    [['10.0.0.1;', 'rw']], [['host.example', 'rw']],
+                    [['10.0.0.0/33', 'rw']], [['10.0.0.1', 'rw']] * 2,
+                    {'admit': '0.0.0.0/0'}, {'admit': 'a b'},
+                    {'drop': '10.0.0.0/8;'}, {'keep_or': 'x'},
+                    {'replace': []}, {'admit': '1.1.1.1', 'drop': None},
+                    'rw', [['10.0.0.1']]):
+        cases.append(('exports.publish', dict(POOL, svm=SVM, name=LV,
+                                              clients=clients)))
+        cases.append(('exports.set_clients', dict(POOL, svm=SVM, name=LV,
+                                                  clients=clients)))
+    # Networks of SVMs: VLAN ids, addresses, modes, interface names, MTU.
+    good = dict(mode='vlan', addresses=['10.0.0.10/24'], gateways=[],
+                parent='eth1', vlan=100, bridge=None, mtu=None)
+    for change in ({'vlan': 0}, {'vlan': 4095}, {'vlan': '100'},
+                   {'vlan': None}, {'mode': 'ipvlan'},
+                   {'addresses': ['10.0.0.10']},
+                   {'addresses': ['10.0.0.0/24']},
+                   {'addresses': ['10.0.0.10/24\n']},
+                   {'addresses': ['0.0.0.0/0']}, {'addresses': []},
+                   {'parent': 'eth1;x'}, {'parent': '../eth1'},
+                   {'parent': 'a' * 16}, {'bridge': 'br0'},
+                   {'gateways': ['8.8.8.8 ']}, {'mtu': 10 ** 6},
+                   {'mtu': 67}, {'extra': 1}):
+        network = dict(good, **change)
+        cases.append(('svms.create', {'name': SVM, 'network': network,
+                                      'owner': 'arca.x=1'}))
+    cases.append(('svms.create', {'name': SVM, 'network': good,
+                                  'owner': 'x y'}))
+    cases.append(('svms.create', {'name': SVM, 'network': 'vlan 100'}))
+    # Pool settings: each is parsed again on the node.
+    for change in ({'mapping': 'all'}, {'prefix': 'Cinder'},
+                   {'prefix': 'a' * 9}, {'shared_name': '../x'},
+                   {'delete_unused': 'yes'}, {'pools': 'mode=veth'},
+                   {'pools': ['mode=vlan,parent=eth1,vlan=5000,'
+                              'cidr=10.0.0.0/24']},
+                   {'pools': ['mode=veth,bridge=br0,cidr=10.0.0.0/24\n'
+                              'mode=veth']},
+                   {'pools': ['mode=veth,bridge=br0,cidr=10.0.0.0/24,'
+                              'gateway=10.1.0.1']},
+                   {'pools': ['mode=veth,bridge=br0;id,cidr=10.0.0.0/24']}):
+        cases.append(('svm_pools.ensure', dict(
+            POOL, name=SVM, owner='arca.project=1',
+            settings=dict(GOOD_SETTINGS, **change))))
+    # Links of the node itself.
+    for bad in ('eth0;id', '../eth0', 'a' * 16, '', None, 'eth 0'):
+        cases.append(('node.link', {'name': bad}))
+    # Operations and arguments that do not exist.
+    cases += [('pool.destroy', POOL), ('exec', {'argv': ['id']}),
+              ('', {}), (None, {}), ('pool.get', dict(POOL, name=LV,
+                                                      path='/etc')),
+              ('svms.get', {'name': SVM, 'vg': 'arca'}),
+              ('pool.get', 'name'), ('pool.get', [LV])]
+    return cases
+
+
+HOSTILE = _hostile_requests()
+
+
+@ddt.ddt
+class HostileRequestTestCase(base.TestCase):
+    """Every hostile request is refused before any command runs."""
+
+    def setUp(self):
+        super().setUp()
+        self.node = operations.Node(self.executor)
+
+    @ddt.data(*range(len(HOSTILE)))
+    def test_refused_without_commands(self, index):
+        op, args = HOSTILE[index]
+        self.assertRaises(exception.InvalidInput, self.node.call, op, args)
+        self.assertEqual([], self.executor.commands)
+
+    def test_over_the_wire_too(self):
+        refused = 0
+        for op, args in HOSTILE:
+            answer = protocol.loads(server.answer(
+                self.node, protocol.dumps({'id': 1, 'op': op,
+                                           'args': args})))
+            self.assertEqual('InvalidInput', answer['error']['type'],
+                             (op, args))
+            refused += 1
+        self.assertEqual([], self.executor.commands)
+        self.assertGreater(refused, 700)
+
+
+class OperationTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.node = operations.Node(self.executor)
+
+    def test_every_operation_has_a_handler(self):
+        self.assertEqual(set(protocol.OPERATIONS), set(operations.HANDLERS))
+
+    def test_lv_of_another_thin_pool_is_not_formatted(self):
+        self.executor.on('lvs', stdout=(
+            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
+            '"lv_size":"1073741824","lv_attr":"Vwi-a-tz--","lv_tags":"",'
+            '"origin":"","pool_lv":"other","segtype":"thin",'
+            '"data_percent":"0","metadata_percent":""}]}]}' % LV))
+        self.assertRaises(exception.InvalidInput, self.node.call,
+                          'fs.mkfs', dict(POOL, name=LV))
+        self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
+
+    def test_configured_pools(self):
+        node = operations.Node(self.executor, pools=['data/tp'])
+        self.assertRaises(exception.InvalidInput, node.call,
+                          'pool.capacity', POOL)
+        self.assertEqual('tp', node.pool('data', 'tp').pool)
+
+    def test_client_changes(self):
+        rule = ganesha_config.ClientRule('10.0.0.1', 'rw', 'no_root_squash')
+        admit = operations._clients({'admit': '10.0.0.2'})
+        self.assertEqual([rule, ('10.0.0.2', 'rw')], admit([rule]))
+        self.assertEqual([rule], admit([rule])[:1])
+        self.assertEqual([], operations._clients({'drop': '10.0.0.1'})(
+            [rule]))
+        self.assertEqual([], operations._clients({'drop': None})([rule]))
+        keep = operations._clients({'keep_or': [['10.0.0.3', 'ro']]})
+        self.assertEqual([rule], keep([rule]))
+        self.assertEqual([ganesha_config.ClientRule('10.0.0.3', 'ro',
+                                                    'no_root_squash')],
+                         keep(None))
+
+
+class ProtocolTestCase(base.TestCase):
+
+    def test_named_tuples_cross(self):
+        net = svm.make_network('veth', ['10.0.0.10/24'], bridge='br0')
+        exp = ganesha_config.Export(3, '/var/lib/arca/mnt/x', '/x', (
+            ganesha_config.ClientRule('10.0.0.1', 'rw', 'root_squash'),))
+        doc = protocol.loads(protocol.dumps({'n': net, 'e': exp}))
+        self.assertEqual(net, doc['n'])
+        self.assertIsInstance(doc['n'], svm.Network)
+        self.assertEqual('10.0.0.1', doc['e'].clients[0].network)
+
+    def test_unknown_types_refused(self):
+        self.assertRaises(protocol.ProtocolError, protocol.dumps,
+                          {'x': object()})
+        self.assertRaises(protocol.ProtocolError, protocol.loads,
+                          b'{"x": {"__type__": "Popen"}}')
+        self.assertRaises(protocol.ProtocolError, protocol.loads,
+                          b'[1]')
+
+    def test_errors_raised_again_as_their_class(self):
+        err = exception.CommandFailed(('lvs', 'x'), 5, '', 'boom')
+        again = protocol.error_from(protocol.error_doc(err))
+        self.assertIsInstance(again, exception.CommandFailed)
+        self.assertEqual((('lvs', 'x'), 5), (again.cmd, again.exit_code))
+        self.assertEqual(str(err), str(again))
+
+    def test_unknown_error_keeps_nearest_arca_base(self):
+        doc = {'type': 'VlanInUse', 'bases': ['VlanInUse', 'Conflict',
+                                              'ArcaError'],
+               'message': 'm', 'kwargs': {}}
+        self.assertIsInstance(protocol.error_from(doc), exception.Conflict)
+        self.assertIsInstance(protocol.error_from(
+            {'type': 'KeyError', 'message': 'x'}), protocol.AgentError)
+
+
+class ServerTestCase(base.TestCase):
+
+    def test_serve_answers_in_order_until_input_ends(self):
+        node = operations.Node(self.executor)
+        self.executor.on('ls', stdout='a_svm\nBad\n')
+        requests = b''.join([
+            protocol.dumps({'id': 1, 'op': 'svms.list', 'args': {}}),
+            b'not json\n',
+            protocol.dumps({'id': 2, 'op': 'nope', 'args': {}})])
+        out = io.BytesIO()
+        server.serve(node, io.BytesIO(requests), out)
+        lines = [protocol.loads(line) for line in
+                 out.getvalue().splitlines()]
+        self.assertEqual(protocol.hello(), lines[0])
+        self.assertEqual({'id': 1, 'result': ['a_svm']}, lines[1])
+        self.assertEqual('ProtocolError', lines[2]['error']['type'])
+        self.assertEqual(2, lines[3]['id'])
+        self.assertEqual('InvalidInput', lines[3]['error']['type'])
+
+
+class FakeSession(client.Session):
+
+    def __init__(self, answers):
+        super().__init__('node')
+        self.answers = answers
+        self.closed = False
+
+    def start(self, timeout):
+        pass
+
+    def request(self, op, args, timeout):
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def close(self):
+        self.closed = True
+
+
+class AgentClientTestCase(base.TestCase):
+
+    def _client(self, *sessions):
+        opened = list(sessions)
+        agent = client.AgentClient(lambda: opened.pop(0), 'node',
+                                   max_sessions=2)
+        return agent
+
+    def test_session_reused(self):
+        one = FakeSession([1, 2])
+        agent = self._client(one)
+        self.assertEqual((1, 2), (agent.call('svms.list'),
+                                  agent.call('svms.list')))
+
+    def test_broken_session_retried_once_on_a_new_one(self):
+        broken = FakeSession([client.SessionLost(node='n', reason='eof')])
+        fresh = FakeSession(['ok'])
+        agent = self._client(broken, fresh)
+        self.assertEqual('ok', agent.call('svms.list'))
+        self.assertTrue(broken.closed)
+
+    def test_twice_broken_reported(self):
+        agent = self._client(*[FakeSession([client.SessionLost(
+            node='n', reason='eof')]) for _i in range(2)])
+        self.assertRaises(client.SessionLost, agent.call, 'svms.list')
+
+    def test_timeout_drops_session_not_retried(self):
+        slow = FakeSession([client.AgentTimeout('svms.list', 5)])
+        agent = self._client(slow, FakeSession(['late']))
+        self.assertRaises(client.AgentTimeout, agent.call, 'svms.list')
+        self.assertTrue(slow.closed)
+        self.assertEqual('late', agent.call('svms.list'))
+
+    def test_node_error_keeps_session(self):
+        one = FakeSession([exception.NotFound(what='x', name='y'), 'ok'])
+        agent = self._client(one)
+        self.assertRaises(exception.NotFound, agent.call, 'svms.list')
+        self.assertEqual('ok', agent.call('svms.list'))
+        self.assertFalse(one.closed)
+
+    def test_unknown_operation_refused_locally(self):
+        agent = self._client()
+        self.assertRaises(exception.InvalidInput, agent.call, 'exec')
+
+    def test_sessions_bounded_and_shared(self):
+        gate = threading.Event()
+
+        class Slow(FakeSession):
+            def request(self, op, args, timeout):
+                gate.wait(5)
+                return 'ok'
+
+        opened = []
+
+        def open_session():
+            opened.append(Slow([]))
+            return opened[-1]
+
+        agent = client.AgentClient(open_session, 'node', max_sessions=2)
+        threads = [threading.Thread(target=agent.call, args=('svms.list',))
+                   for _i in range(5)]
+        for thread in threads:
+            thread.start()
+        gate.set()
+        for thread in threads:
+            thread.join(5)
+        self.assertEqual(2, len(opened))
+
+
+class ProcessSessionTestCase(base.TestCase):
+    """A real agent process (the in-tree module, run by this python)."""
+
+    def test_hello_and_refusal(self):
+        import sys
+        session = client.ProcessSession(
+            [sys.executable, '-c',
+             'import sys; from arca_openstack.agent import operations, '
+             'server; from tests.unit import fake_executor; '
+             'server.serve(operations.Node(fake_executor.FakeExecutor()))'])
+        self.addCleanup(session.close)
+        session.start(30)
+        err = self.assertRaises(exception.InvalidInput, session.request,
+                                'pool.remove', {'vg': 'rhel',
+                                                'thin': 'root', 'name': 'x'},
+                                30)
+        self.assertIn('not one of the pools', str(err))
+        self.assertEqual([], session.request('svms.list', {}, 30))
+
+
+class LocalOnlyTestCase(base.TestCase):
+
+    @mock.patch('os.geteuid', return_value=1000)
+    def test_agent_refuses_to_run_unprivileged(self, _euid):
+        from arca_openstack.cmd import node
+        self.assertRaises(SystemExit, node.main, ['serve'])
