@@ -4,6 +4,23 @@
 ``sudo`` over SSH, or the service's root helper on the node itself): it
 answers their operations on stdin/stdout until they hang up.
 
+For operators (see :mod:`arca_openstack.agent.report`), each with
+``--format table`` (default) or ``--format json``:
+
+``arca-node status``
+    SVMs (owner, addresses, NFS server, exports and their clients) and
+    the LVs of each configured pool (kind, owner, size, data use, mount).
+``arca-node audit``
+    What no record explains and records with nothing behind them. Exit
+    0: nothing found; 1: findings; 2: the audit itself failed.
+``arca-node ensure [--dry-run]``
+    Rebuild every recorded SVM whose NFS server is not running, its
+    exports' LVs mounted first. ``--dry-run`` only says what it would do.
+    Exit 0: all served; 1: something could not be brought back.
+
+``status``, ``audit`` and ``ensure --dry-run`` only read. Every command
+exits 2 when it fails.
+
 The agent reads ``/etc/arca/arca-node.conf`` if it exists::
 
     [agent]
@@ -20,9 +37,11 @@ from oslo_concurrency import lockutils
 from oslo_config import cfg
 
 from arca_openstack.agent import operations
+from arca_openstack.agent import report
 from arca_openstack.agent import server
 from arca_openstack.node import executor
 
+LOG = py_logging.getLogger(__name__)
 CONFIG_FILE = '/etc/arca/arca-node.conf'
 LOCK_PATH = '/run/lock/arca'
 
@@ -70,6 +89,23 @@ def _serve(args, conf):
     return 0
 
 
+def _report(args, conf):
+    """status, audit, ensure: the report printed, its exit code."""
+    try:
+        node = make_node(conf)
+        if args.command == 'ensure':
+            data = report.ensure(node, dry_run=args.dry_run)
+        else:
+            data = getattr(report, args.command)(node)
+        text = report.render(args.command, data, args.format)
+    except Exception as err:  # 2, not the 1 of a traceback (findings)
+        LOG.debug('arca-node %s failed', args.command, exc_info=True)
+        print('arca-node %s: %s' % (args.command, err), file=sys.stderr)
+        return 2
+    print(text)
+    return report.exit_code(args.command, data)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='arca-node', description='The Arca storage node agent.')
@@ -80,6 +116,19 @@ def main(argv=None):
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('serve', help='answer operations on stdin/stdout '
                    '(what the drivers run)')
+    commands = {
+        'status': 'SVMs, exports and LVs of this node (reads only)',
+        'audit': 'what no record explains, records with nothing behind '
+                 'them; exit 1 if any (reads only)',
+        'ensure': 'bring every recorded SVM, its mounts and exports back',
+    }
+    for name, text in commands.items():
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument('--format', choices=('table', 'json'),
+                         default='table', help='output (default table)')
+        if name == 'ensure':
+            cmd.add_argument('--dry-run', action='store_true',
+                             help='only say what would be done (reads only)')
     args = parser.parse_args(argv)
     py_logging.basicConfig(
         stream=sys.stderr, level=py_logging.DEBUG if args.debug
@@ -88,7 +137,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         parser.error('must run as root (through sudo or a root helper)')
     conf = load_config(args.config_file)
-    return {'serve': _serve}[args.command](args, conf)
+    return {'serve': _serve}.get(args.command, _report)(args, conf)
 
 
 if __name__ == '__main__':

@@ -2,9 +2,9 @@
 
 One lab (two storage nodes, three client nodes) is booted on first use and
 torn down when the test process exits; every test leaves the nodes as it
-found them. The node library reaches the storage nodes through the
-production SSHExecutor, and every command goes through oslo.rootwrap with
-the project's filters, as on a real remote storage node.
+found them. The drivers reach the storage nodes' agent (``arca-node
+serve``) over SSH, as in a deployment; tests of the node library itself
+run it through the production SSHExecutor as root.
 """
 
 import atexit
@@ -98,10 +98,10 @@ class FunctionalTestCase(testtools.TestCase):
         self.lab = lab()
         self.addOnException(mark_failed)
 
-    # Run the node library's commands through oslo.rootwrap and the
-    # project's filters, as a remote storage node does. Each rootwrap call
-    # costs ~0.7 s more under UML, so test classes opt in; the storage
-    # test does (every LVM/XFS command), ARCA_LAB_ROOTWRAP=1 forces it on.
+    # Run the node library's commands through oslo.rootwrap and its
+    # command catalogue (tests/unit/commands.d), so that a command form the
+    # catalogue lacks fails here too. Each rootwrap call costs ~0.7 s more
+    # under UML, so test classes opt in; ARCA_LAB_ROOTWRAP=1 forces it.
     rootwrap = False
 
     def node_executor(self, node):

@@ -51,7 +51,20 @@ def _parse(workdir, project, backend, options, default=None):
     return path
 
 
-def cinder_driver(node_client, workdir, backend, options):
+def _connect(drv, node):
+    """Give the driver its node: an agent client, or an executor.
+
+    With an executor, the agent's operations run in this process through
+    it (to profile each command).
+    """
+    from arca_openstack.node import executor
+    if isinstance(node, executor.Executor):
+        drv.executor = node
+    else:
+        drv.node_client = node
+
+
+def cinder_driver(node, workdir, backend, options):
     """A set-up ``ArcaNFSDriver`` for backend section ``backend``.
 
     :returns: (driver, path of the cinder.conf written)
@@ -71,13 +84,13 @@ def cinder_driver(node_client, workdir, backend, options):
     conf = configuration.Configuration(volume_driver.volume_opts,
                                        config_group=backend)
     drv = driver.ArcaNFSDriver(configuration=conf, host='lab@' + backend)
-    drv.node_client = node_client
+    _connect(drv, node)
     drv.do_setup(context.get_admin_context())
     drv.check_for_setup_error()
     return drv, path
 
 
-def manila_driver(node_client, workdir, backend, options):
+def manila_driver(node, workdir, backend, options):
     """A set-up ``ArcaShareDriver`` for backend section ``backend``.
 
     :returns: (driver, path of the manila.conf written)
@@ -97,7 +110,7 @@ def manila_driver(node_client, workdir, backend, options):
         manager.share_manager_opts + share_driver.share_opts,
         config_group=backend)
     drv = driver.ArcaShareDriver(configuration=conf)
-    drv.node_client = node_client
+    _connect(drv, node)
     drv.do_setup(context.get_admin_context())
     drv.check_for_setup_error()
     return drv, path

@@ -9,8 +9,9 @@ Three flows, each in its own lab of User-Mode Linux nodes:
 * ``node``: the node library alone (an SVM on a tenant VLAN, a volume, a
   snapshot and a clone), as the drivers drive it.
 
-Every storage-node command runs over SSH through rootwrap with the
-shipped filters, exactly as on a remote storage node.
+The drivers start the storage node's agent (``arca-node serve``) over
+SSH, exactly as on a remote storage node; the ``node`` flow runs the node
+library's commands over SSH through rootwrap with its command catalogue.
 """
 
 import logging

@@ -2,25 +2,30 @@
 
 On a lab storage node: the SSH user made with ``useradd`` (locked) cannot
 log in even with its key (sshd without PAM); after ``usermod -p '*'`` it
-can; ``arca-rootwrap-install node --sudoers-user arca`` puts the filters,
-rootwrap.conf and the sudoers line in place, and the node library then
-works through ``sudo arca-rootwrap /etc/arca/rootwrap.conf`` exactly as a
-driver configured with ``arca_ssh_root_helper`` uses it.
+can; ``arca-rootwrap-install node --sudoers-user arca`` puts the sudoers
+line in place, and a driver's agent client, logged in as that user, then
+starts ``sudo arca-node serve`` exactly as a driver configured with the
+default ``arca_ssh_root_helper`` (sudo) does. sudo admits that and
+nothing else.
 
 The files are laid out in the guest as a system-wide ``pip install``
-lays them out for the Debian python3 (which has oslo.rootwrap): the
-command's module under /usr/local/lib/python3.*/dist-packages, the
-package's data_files under /usr/local/etc and the two console scripts in
-/usr/local/bin. (The guest cannot use this run's virtualenv or checkout:
-it hides /root and /tmp.)
+lays them out for the Debian python3 (with the oslo libraries from
+Debian packages): the package under /usr/local/lib/python3.*/
+dist-packages, its data_files under /usr/local/etc and its console
+scripts in /usr/local/bin. (The guest cannot use this run's virtualenv or
+checkout: it hides /root and /tmp.)
 """
 
+import base64
 import functools
+import io
 import os
+import tarfile
 
 from arca_openstack import exception
 from arca_openstack.node import executor as node_executor
-from arca_openstack.node import netns
+from arca_openstack.wire import client
+from arca_openstack.wire import connection
 from tests.functional import base
 from tests.lab import harness
 
@@ -28,20 +33,29 @@ BIN = '/usr/local/bin'
 USER = 'arca'
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-# (file in this tree, where pip puts it; {site}: the purelib folder)
+
+
+def _package_files():
+    """(file in this tree, path under the purelib folder)"""
+    files = []
+    for folder, _dirs, names in os.walk(os.path.join(SOURCE,
+                                                     'arca_openstack')):
+        for name in names:
+            if name.endswith('.py'):
+                rel = os.path.relpath(os.path.join(folder, name), SOURCE)
+                files.append((rel, rel))
+    return sorted(files)
+
+
+PACKAGE = _package_files()
 INSTALLED = [
-    ('arca_openstack/__init__.py', '{site}/arca_openstack/__init__.py'),
-    ('arca_openstack/cmd/__init__.py',
-     '{site}/arca_openstack/cmd/__init__.py'),
-    ('arca_openstack/cmd/install_rootwrap.py',
-     '{site}/arca_openstack/cmd/install_rootwrap.py'),
     ('etc/arca/rootwrap.conf', '/usr/local/etc/arca/rootwrap.conf'),
 ] + [('etc/rootwrap.d/' + name, '/usr/local/etc/arca/rootwrap.d/' + name)
      for name in sorted(os.listdir(os.path.join(SOURCE, 'etc',
                                                 'rootwrap.d')))]
 # What pip writes for the package's console_scripts (setup.cfg).
 SCRIPTS = {
-    'arca-rootwrap': ('oslo_rootwrap.cmd', 'main'),
+    'arca-node': ('arca_openstack.cmd.node', 'main'),
     'arca-rootwrap-install': ('arca_openstack.cmd.install_rootwrap',
                               'main'),
 }
@@ -67,6 +81,15 @@ class InstallGuideTestCase(base.FunctionalTestCase):
                              ).stdout.strip()
         self.addCleanup(self.sh, self.node, 'rm -rf %s/arca_openstack '
                         '/usr/local/etc/arca' % site, False)
+        # The package in one command (base64 of a tar: the executor's
+        # input is text).
+        tarball = io.BytesIO()
+        with tarfile.open(fileobj=tarball, mode='w:gz') as tar:
+            for rel, _path in PACKAGE:
+                tar.add(os.path.join(SOURCE, rel), arcname=rel)
+        self.node.run('sh', '-c', 'mkdir -p "$1" && base64 -d | '
+                      'tar -xzf - -C "$1"', 'sh', site,
+                      input=base64.b64encode(tarball.getvalue()).decode())
         for rel, path in INSTALLED:
             with open(os.path.join(SOURCE, rel)) as src:
                 self.node.run('sh', '-c', 'mkdir -p "${1%/*}" && cat > "$1"',
@@ -100,32 +123,49 @@ class InstallGuideTestCase(base.FunctionalTestCase):
         self.sh(self.node, "usermod -p '*' %s" % USER)
         out = self.sh(self.node, '%s/arca-rootwrap-install node '
                       '--sudoers-user %s' % (BIN, USER)).stdout
-        self.assertIn('/etc/arca/rootwrap.conf', out)
         self.assertIn('/etc/sudoers.d/arca', out)
         sudoers = self.sh(self.node, 'cat /etc/sudoers.d/arca').stdout
-        self.assertEqual('%s ALL = (root) NOPASSWD: %s/arca-rootwrap '
-                         '/etc/arca/rootwrap.conf *\n' % (USER, BIN),
-                         sudoers)
-        self.assertIn('arca-netns.filters', self.sh(
-            self.node, 'ls /etc/arca/rootwrap.d').stdout)
+        self.assertEqual('%s ALL = (root) NOPASSWD: %s/arca-node serve\n'
+                         % (USER, BIN), sudoers)
+        self.assertEqual('arca-node.filters', self.sh(
+            self.node, 'ls /etc/arca/rootwrap.d').stdout.strip())
 
         plain = self.login()
         self.assertEqual(USER, plain.execute('id', '-un').stdout.strip())
-        # sudo allows the root helper with its configuration, nothing else.
-        denied = plain.execute('sudo', '-n', 'id', check_exit_code=False)
-        self.assertNotEqual(0, denied.exit_code)
-        denied = plain.execute('sudo', '-n', '%s/arca-rootwrap' % BIN,
-                               '/tmp/other.conf', 'id',
-                               check_exit_code=False)
-        self.assertNotEqual(0, denied.exit_code)
+        # sudo admits the agent serving, nothing else.
+        for argv in (('id',), ('%s/arca-node' % BIN, 'ensure'),
+                     ('%s/arca-node' % BIN, '--config-file', '/tmp/x',
+                      'serve'), ('lvs',)):
+            denied = plain.execute('sudo', '-n', *argv,
+                                   check_exit_code=False)
+            self.assertNotEqual(0, denied.exit_code, argv)
 
-        helper = 'sudo -n %s/arca-rootwrap /etc/arca/rootwrap.conf' % BIN
-        node = self.login(helper)
-        self.assertIn('LVM version',
-                      node.execute('lvs', '--version').stdout)
-        # The node library through it: listing the SVM namespaces.
-        self.assertIsInstance(netns.Netns(node).list(), list)
-        # A command no filter admits is refused by rootwrap.
-        refused = node.execute('cat', '/etc/shadow', check_exit_code=False)
-        self.assertEqual(99, refused.exit_code, refused)
-        self.assertNotIn(USER + ':', refused.stdout)
+        # A driver's client, with the default root helper and agent.
+        conf = Conf()
+        ssh = client.SSHConnection(
+            self.node.address, USER, self.lab.key_file,
+            known_hosts_file=self.lab.known_hosts, connect_timeout=30,
+            sock_factory=functools.partial(harness.netns_connect,
+                                           self.lab.netns,
+                                           self.node.address, 22, 30))
+        self.addCleanup(ssh.close)
+        agent = client.ssh_client(ssh, connection.agent_command(
+            'sudo -n', conf.arca_node_agent))
+        self.addCleanup(agent.close)
+        # Root: it lists the SVM records and finds every tool.
+        self.assertEqual([], agent.call('svms.list'))
+        self.assertEqual([], agent.call('node.check'))
+        # An LV outside the node's pools is refused by the agent.
+        err = self.assertRaises(exception.InvalidInput, agent.call,
+                                'pool.remove', {'vg': 'arca',
+                                                'thin': 'arca-state',
+                                                'name': 'x'})
+        self.assertIn('not one of the pools', str(err))
+
+
+class Conf(object):
+    """The node options' defaults, as a driver reads them."""
+
+    def __init__(self):
+        for opt in connection.node_opts:
+            setattr(self, opt.dest, opt.default)

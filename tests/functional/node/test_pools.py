@@ -186,7 +186,7 @@ class DocumentedPoolsTestCase(PoolTestBase):
 class SharedVlanTestCase(PoolTestBase):
     """Three projects' SVMs on one VLAN pool, isolated by export rules.
 
-    Through rootwrap with the shipped filters, as on a remote node.
+    Through rootwrap with the node library's command catalogue.
     """
 
     rootwrap = True

@@ -28,7 +28,7 @@ class ThinStorageTestBase(base.FunctionalTestCase):
 
 
 class ThinStorageTestCase(ThinStorageTestBase):
-    """The whole flow, every command through rootwrap and the filters."""
+    """The whole flow, every command through rootwrap and the catalogue."""
 
     rootwrap = True
 
