@@ -1,17 +1,13 @@
 """What a node holds, what it lacks, and bringing it back.
 
-The logic of ``arca-node status``, ``audit`` and ``ensure``: functions of
-an :class:`arca_openstack.agent.operations.Node` that return plain data
-(dicts, lists, strings, numbers), which :func:`render` prints as aligned
-text or JSON.
-
-Everything comes from the node's own records: the SVM records, their
-Ganesha export files, the LVs (and tags) of the configured thin pools,
-the mount table under ``/var/lib/arca/mnt`` and the network namespaces.
-:func:`status`, :func:`audit` and ``ensure(dry_run=True)`` only read
-(``lvs``, ``cat`` and ``ls`` of Arca's files, ``findmnt``, ``ip -j ...
-list/show``); only :func:`ensure` changes anything, through the node
-library's own ``SVMManager.ensure``.
+``arca-node status``, ``audit`` and ``ensure``: functions of an
+:class:`arca_openstack.agent.operations.Node` returning plain data, which
+:func:`render` prints as aligned text or JSON. Everything comes from the
+node's own records: SVM records, their Ganesha export files, the LVs
+(and tags) of the configured pools, the mounts under /var/lib/arca/mnt
+and the namespaces. Only :func:`ensure` without ``dry_run`` changes
+anything, through the node library's ``SVMManager.ensure``; the rest
+reads (lvs, cat and ls of Arca's files, findmnt, ip -j ... list/show).
 """
 
 import json
@@ -40,17 +36,10 @@ def mount_options(lv_name):
 
 def mounts(node):
     """``{mountpoint: source}`` of the mounts under /var/lib/arca/mnt."""
-    base = export.MOUNT_BASE + '/'
-    table = {}
-    for line in node.executor.execute(*FINDMNT).stdout.splitlines():
-        source, _sep, target = line.strip().rpartition(' ')
-        if target.startswith(base):
-            table[target] = source
-    return table
-
-
-def _mountpoint(lv_name):
-    return '%s/%s' % (export.MOUNT_BASE, lv_name)
+    lines = node.executor.execute(*FINDMNT).stdout.splitlines()
+    pairs = (line.strip().rpartition(' ') for line in lines)
+    return {target: source for source, _sep, target in pairs
+            if target.startswith(export.MOUNT_BASE + '/')}
 
 
 def _export(exp, table):
@@ -91,20 +80,15 @@ def _svm(node, name, table):
     return state
 
 
-def _owner(fields):
-    for key in ('project', 'shared'):
-        if fields.get(key):
-            return '%s=%s' % (key, fields[key])
-    return None
-
-
 def _lv(info, table):
     fields = lvm.parse_tags(info['tags'])
+    owner = next(('%s=%s' % (key, fields[key]) for key in ('project',
+                  'shared') if fields.get(key)), None)
     return {'name': info['name'], 'kind': fields.get('kind'),
-            'owner': _owner(fields), 'svm': fields.get('svm'),
+            'owner': owner, 'svm': fields.get('svm'),
             'size_bytes': info['size_bytes'],
             'data_percent': info['data_percent'], 'active': info['active'],
-            'mounted': _mountpoint(info['name']) in table}
+            'mounted': '%s/%s' % (export.MOUNT_BASE, info['name']) in table}
 
 
 def _pools(node, table):
@@ -113,8 +97,7 @@ def _pools(node, table):
     for name in sorted(node.pools):
         vg, _sep, thin = name.partition('/')
         pool = node.pool(vg, thin)
-        state = {'pool': name, 'capacity': None, 'lvs': [], 'error': None}
-        infos = []
+        state, infos = {'pool': name, 'capacity': None, 'error': None}, []
         try:
             state['capacity'] = pool.capacity()
             infos = pool.list()
@@ -143,7 +126,7 @@ def audit(node):
     What no record explains (LVs of SVMs without a record, mounts no SVM
     exports, Arca namespaces without a record) and records with nothing
     behind them (stopped SVMs, exports of missing or unmounted LVs,
-    missing pools, unreadable records).
+    missing pools); unreadable records.
     """
     table, svms, pools = _gather(node)
     findings = []
@@ -154,7 +137,7 @@ def audit(node):
     names = {svm['name'] for svm in svms}
     held = {lv['name'] for state, _p, _i in pools for lv in state['lvs']}
     exported = set()
-    for state, pool, _infos in pools:
+    for state, _pool, _infos in pools:
         if state['error']:
             add('pool-missing', state['pool'], state['error'])
     for svm in svms:
@@ -211,17 +194,13 @@ def _holds_svm_interface(node, ns):
 
 
 def ensure(node, dry_run=False):
-    """Bring every recorded SVM, its mounts and exports back.
+    """Rebuild every recorded SVM whose NFS server is not running.
 
-    An SVM whose NFS server is not running is rebuilt by
     ``SVMManager.ensure``, its exports' LVs mounted first (activated if
-    needed) from the pool that holds them. A running one is left alone,
-    but reported if one of its LVs is missing or not mounted.
-
-    :param dry_run: only say what would be done (reads only).
-    :returns: ``{'dry_run': bool, 'svms': [{'svm', 'result', 'mounts',
-        'error'}, ...]}``, ``result`` one of ok, would rebuild, rebuilt,
-        incomplete (running, not all served) or failed.
+    needed) from the pool that holds them. A running SVM is left alone,
+    but reported (incomplete) if one of its LVs is missing or unmounted.
+    Each SVM's ``result``: ok, would rebuild (``dry_run``: reads only),
+    rebuilt, incomplete or failed.
     """
     _table, svms, pools = _gather(node)
     holders = {}
@@ -275,6 +254,11 @@ def _preparer(node, holders):
             if lv not in holders:
                 raise exception.NotFound(what='Logical volume', name=lv)
             _name, pool, info = holders[lv]
+            if not info['active']:
+                # Before the mount: ExportManager.mount would activate it
+                # while holding the LV's lock, which activate takes again.
+                pool.activate(lv)
+                info = dict(info, active=True)
             manager = export.ExportManager(node.executor, pool)
             manager.xfs = node.xfs
             manager.ganesha = node.svms.ganesha
@@ -286,9 +270,8 @@ def exit_code(command, data):
     """0: all is well; 1: audit findings, or ensure left something."""
     if command == 'audit':
         return 1 if data['findings'] else 0
-    if command == 'ensure':
-        return 0 if all(s['result'] in GOOD for s in data['svms']) else 1
-    return 0
+    return 1 if command == 'ensure' and any(
+        s['result'] not in GOOD for s in data['svms']) else 0
 
 
 # ------------------------------------------------------------ rendering
@@ -299,14 +282,17 @@ def render(command, data, fmt='table'):
     return '\n'.join(_RENDERERS[command](data))
 
 
+def _cell(value):
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    return '-' if value is None or value == '' else str(value)
+
+
 def _table(headers, rows):
-    rows = [[str('-' if c is None or c == '' else c) for c in row]
-            for row in rows]
-    if not rows:
-        return ['(none)']
+    rows = [[_cell(c) for c in row] for row in rows]
     widths = [max(len(c) for c in column) for column in zip(headers, *rows)]
     return ['  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-            for row in [headers] + rows]
+            for row in [headers] + rows] if rows else ['(none)']
 
 
 def _size(value):
@@ -316,17 +302,14 @@ def _size(value):
         value /= 1024.0
 
 
-def _percent(value):
-    return None if value is None else '%.1f%%' % value
-
-
-def _yes(value):
-    return 'yes' if value else 'no'
-
-
-def _clients(exp):
-    return ', '.join('%s %s' % (c['network'], c['access'])
-                     for c in exp['clients']) or '(nobody)'
+def _export_row(svm, exp):
+    name = '%s/%d' % (svm['name'], exp['id'])
+    if exp.get('error'):
+        return [name, None, None, None, 'error: %s' % exp['error']]
+    clients = ', '.join('%s %s' % (c['network'], c['access'])
+                        for c in exp['clients']) or '(nobody)'
+    return [name, exp['pseudo'], exp['lv'] or exp['path'], exp['mounted'],
+            clients + (' (read-only)' if exp['read_only'] else '')]
 
 
 def _status_text(data):
@@ -336,13 +319,9 @@ def _status_text(data):
          'error: %s' % s['error'] if s['error'] else
          'running' if s['running'] else 'stopped', len(s['exports'])]
         for s in svms])
-    lines += [''] + _table(['EXPORT', 'PSEUDO', 'LV', 'MOUNTED', 'CLIENTS'], [
-        ['%s/%d' % (s['name'], e['id']), None, None, None,
-         'error: %s' % e['error']] if e.get('error') else
-        ['%s/%d' % (s['name'], e['id']), e['pseudo'], e['lv'] or e['path'],
-         _yes(e['mounted']), _clients(e) + (' (read-only)'
-                                            if e['read_only'] else '')]
-        for s in svms for e in s['exports']])
+    lines += [''] + _table(['EXPORT', 'PSEUDO', 'LV', 'MOUNTED', 'CLIENTS'],
+                           [_export_row(s, e)
+                            for s in svms for e in s['exports']])
     for pool in data['pools']:
         cap = pool['capacity']
         lines += ['', 'POOL %s: %s' % (pool['pool'], pool['error'] or (
@@ -355,8 +334,9 @@ def _status_text(data):
             lines += _table(
                 ['LV', 'KIND', 'OWNER', 'SVM', 'SIZE', 'DATA', 'MOUNTED'],
                 [[lv['name'], lv['kind'], lv['owner'], lv['svm'],
-                  _size(lv['size_bytes']), _percent(lv['data_percent']),
-                  _yes(lv['mounted'])] for lv in pool['lvs']])
+                  _size(lv['size_bytes']), None if lv['data_percent'] is None
+                  else '%.1f%%' % lv['data_percent'], lv['mounted']]
+                 for lv in pool['lvs']])
     return lines
 
 

@@ -66,8 +66,11 @@ def _link(ifname):
 
 
 class Node(fake_node.FakeNode):
-    """FakeNode with the whole mount table, the pool's own row in the VG's
-    report, inactive LVs and directory listings of names."""
+    """FakeNode with more of a node's reads.
+
+    The whole mount table, the thin pool's own row in the VG's report,
+    inactive LVs, and directory listings of names (not paths).
+    """
 
     def _row(self, name):
         lv = self.lvs[name]
@@ -106,8 +109,10 @@ class Node(fake_node.FakeNode):
 
 
 class ReportTestCase(base.TestCase):
-    """A node with two SVMs: svm_a runs and exports VOL (mounted); svm_b
-    is stopped and exports SHARE and SSNAP (not mounted, SSNAP inactive).
+    """A node with two SVMs.
+
+    svm_a runs and exports VOL (mounted); svm_b is stopped and exports
+    SHARE and SSNAP (neither mounted, SSNAP inactive).
     """
 
     def setUp(self):
@@ -121,8 +126,7 @@ class ReportTestCase(base.TestCase):
         self.node.start_ganesha(SVM_A, PID_A)
         self.add_lv(VOL, 'volume', SVM_A)
         self.add_lv(SHARE, 'share', SVM_B)
-        self.add_lv(SSNAP, 'share_snapshot', SVM_B, uuid='u-' + SHARE,
-                    attr='Vwi---tz--')
+        self.add_lv(SSNAP, 'share_snapshot', SVM_B, attr='Vwi---tz--')
         self.node.mounts[MNT + VOL] = VOL
         self.node.on(*LIST, stdout='[{"name":"svm_a"},{"name":"svm_b"}]\n')
 
@@ -140,10 +144,10 @@ class ReportTestCase(base.TestCase):
             self.node.fs['%s/exports/%d.conf' % (base_dir, exp.export_id)] = (
                 ganesha_config.render_export(exp))
 
-    def add_lv(self, name, kind, svm_name, uuid=None, **extra):
+    def add_lv(self, name, kind, svm_name, **extra):
         self.node.lvs[name] = dict(
-            size=10 * GiB, origin='', fs='xfs', dirty=False,
-            uuid=uuid or 'u-' + name, image=None,
+            size=10 * GiB, origin='', fs='xfs', dirty=False, uuid='u-' + name,
+            image=None,
             tags=_tags(kind, svm_name), **extra)
 
     def assertReadOnly(self):
