@@ -320,7 +320,8 @@ def _thin_lv(pool, name):
     return info
 
 
-def _exports(node, pool):
+def exports_of(node, pool):
+    """The node's exports in ``pool``, sharing its Ganesha and XFS."""
     manager = export.ExportManager(node.executor, pool)
     # One Ganesha and one XFS for the whole node.
     manager.ganesha = node.svms.ganesha
@@ -350,7 +351,7 @@ def _prepare(node, pool, by_prefix):
         no prefix matches).
     """
     rules = _prefix_options(by_prefix)
-    manager = _exports(node, pool)
+    manager = exports_of(node, pool)
 
     def prepare(exports):
         for exp in exports:
@@ -528,24 +529,25 @@ def raw_grow(node, pool, name, size_bytes):
 
 @operation('exports.mount', pooled=True)
 def exports_mount(node, pool, name, options=()):
-    return _exports(node, pool).mount(name, options=options,
-                                      info=_thin_lv(pool, name))
+    info = _thin_lv(pool, name)
+    return exports_of(node, pool).mount(name, options=options, info=info)
 
 
 @operation('exports.mount_copy', pooled=True)
 def exports_mount_copy(node, pool, name, options=()):
-    return _exports(node, pool).mount_copy(name, options=options,
-                                           info=_thin_lv(pool, name))
+    info = _thin_lv(pool, name)
+    return exports_of(node, pool).mount_copy(name, options=options,
+                                             info=info)
 
 
 @operation('exports.unmount', pooled=True)
 def exports_unmount(node, pool, name):
-    return _exports(node, pool).unmount(name)
+    return exports_of(node, pool).unmount(name)
 
 
 @operation('exports.find', pooled=True)
 def exports_find(node, pool, svm, name):
-    return _exports(node, pool).find(svm, name)
+    return exports_of(node, pool).find(svm, name)
 
 
 @operation('exports.publish', pooled=True)
@@ -554,20 +556,20 @@ def exports_publish(node, pool, svm, name, clients=(), read_only=False,
     # Mounted by the caller in this operation: at its own mountpoint, so
     # nothing to look up. Else the LV must be a thin LV of the pool.
     info = None if mounted else _thin_lv(pool, name)
-    return _exports(node, pool).publish(
+    return exports_of(node, pool).publish(
         svm, name, clients=clients, read_only=read_only,
         mount_options=mount_options, info=info, mounted=mounted)
 
 
 @operation('exports.set_clients', pooled=True)
 def exports_set_clients(node, pool, svm, name, clients, missing_ok=False):
-    return _exports(node, pool).set_clients(svm, name, clients,
-                                            missing_ok=missing_ok)
+    return exports_of(node, pool).set_clients(svm, name, clients,
+                                              missing_ok=missing_ok)
 
 
 @operation('exports.unpublish', pooled=True)
 def exports_unpublish(node, pool, svm, name, unmount=True):
-    return _exports(node, pool).unpublish(svm, name, unmount=unmount)
+    return exports_of(node, pool).unpublish(svm, name, unmount=unmount)
 
 
 # ---------------------------------------------------------------- SVMs

@@ -12,6 +12,7 @@ reads (lvs, cat and ls of Arca's files, findmnt, ip -j ... list/show).
 
 import json
 
+from arca_openstack.agent import operations
 from arca_openstack import exception
 from arca_openstack.node import export
 from arca_openstack.node import lvm
@@ -254,15 +255,8 @@ def _preparer(node, holders):
             if lv not in holders:
                 raise exception.NotFound(what='Logical volume', name=lv)
             _name, pool, info = holders[lv]
-            if not info['active']:
-                # Before the mount: ExportManager.mount would activate it
-                # while holding the LV's lock, which activate takes again.
-                pool.activate(lv)
-                info = dict(info, active=True)
-            manager = export.ExportManager(node.executor, pool)
-            manager.xfs = node.xfs
-            manager.ganesha = node.svms.ganesha
-            manager.mount(lv, options=mount_options(lv), info=info)
+            operations.exports_of(node, pool).mount(
+                lv, options=mount_options(lv), info=info)
     return prepare
 
 

@@ -102,7 +102,8 @@ class ExportManager(object):
             raise exception.NotFound(what='Logical volume',
                                      name='%s/%s' % (self.pool.vg, lv_name))
         if not info['active']:
-            self.pool.activate(lv_name)
+            # Under the LV's lock (mount, mount_copy).
+            self.pool.activate_locked(info)
 
     def mount_exports(self, exports):
         """Mount the filesystems behind ``exports`` (after a restart)."""

@@ -632,6 +632,14 @@ class ThinPool(object):
         with self._locked(name):
             self._ensure_active(self._require(name))
 
+    def activate_locked(self, info):
+        """Activate the LV ``info`` describes, its lock already held.
+
+        For a caller holding the LV's lock (LV locks are not re-entrant).
+        """
+        self._check_own(info)
+        return self._ensure_active(info)
+
     def deactivate(self, name):
         name = validate.lv_name(name)
         with self._locked(name):

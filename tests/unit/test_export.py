@@ -94,9 +94,12 @@ class ExportManagerTestCase(base.TestCase):
         self.assertTrue(self.served()[1]['read_only'])
 
     def test_publish_activates_inactive_lv(self):
-        self.pool.get.return_value = {'name': 'vol-1', 'active': False}
+        info = {'name': 'vol-1', 'active': False}
+        self.pool.get.return_value = info
         self.mgr.publish('svm_a', 'vol-1')
-        self.pool.activate.assert_called_once_with('vol-1')
+        # Under the LV's lock, which is not re-entrant: not activate().
+        self.pool.activate_locked.assert_called_once_with(info)
+        self.pool.activate.assert_not_called()
 
     def test_publish_missing_lv(self):
         self.pool.get.return_value = None

@@ -24,6 +24,7 @@ VLAN per backend), and hands out addresses from .50 up.
 import ipaddress
 import os
 import time
+import types
 
 from manila.common import constants
 from manila import context as manila_context
@@ -38,8 +39,11 @@ from oslo_utils import uuidutils
 
 from arca_openstack.manila import opts as arca_opts
 from arca_openstack.node import export
+from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
+from arca_openstack.node import quota
 from arca_openstack.node import svm as svm_mod
+from arca_openstack.node import xfs
 from tests.functional import base
 
 CONF = cfg.CONF
@@ -127,6 +131,18 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
     def backend_options(self):
         """Backend section values besides the common ones."""
         return {}
+
+    @property
+    def view(self):
+        """The test's own look at the storage node (root over SSH).
+
+        The driver holds only remote objects of the agent's operations;
+        checks of mounts, Ganesha and quotas read the node directly.
+        """
+        ex = self.s1.executor
+        return types.SimpleNamespace(xfs=xfs.XFS(ex),
+                                     ganesha=ganesha.Ganesha(ex),
+                                     quota=quota.FilesystemQuota(ex))
 
     def setUp(self):
         super().setUp()

@@ -48,7 +48,7 @@ class RestartTestCase(test_shares.ServerMixin, mbase.ManilaLabTestCase):
         digest = self.write_random(self.c1, '/mnt/a/data', 8)
         svm = self.server_of(share)['backend_details']['svm_name']
         mountpoint = export.mountpoint('share-' + share.instance['id'])
-        ganesha = self.driver.svms.ganesha
+        ganesha = self.view.ganesha
 
         self.step('node fault')
         # The SVM's Ganesha dies and the share's filesystem is unmounted
@@ -82,7 +82,7 @@ class RestartTestCase(test_shares.ServerMixin, mbase.ManilaLabTestCase):
         status = ganesha.status(svm)
         self.assertTrue(status['running'])
         self.assertNotEqual(pid, status['pid'])
-        self.assertTrue(self.driver.xfs.is_mounted(mountpoint))
+        self.assertTrue(self.view.xfs.is_mounted(mountpoint))
         # Manila: the share available at the same place, and, as the
         # driver asked (reapply_access_rules), every rule re-applied in
         # one call and active again.
@@ -128,7 +128,7 @@ class FlatLifecycleTestCase(test_shares.FlatMixin, mbase.ManilaLabTestCase):
         info = self.driver.pool.get(lv)
         self.assertIsNotNone(info, lv)
         self.assertNotIn('svm', lvm.parse_tags(info['tags']))
-        self.assertFalse(self.driver.xfs.is_mounted(export.mountpoint(lv)))
+        self.assertFalse(self.view.xfs.is_mounted(export.mountpoint(lv)))
 
     def test_unmanage_and_manage(self):
         share = self.create_share(size=1)

@@ -173,7 +173,7 @@ class ShareFlowTests(object):
         self.assertIn('No space left on device', full.stderr)
         self.step('quota usage')
         # The limit stopped it (the LV has 1 GiB + headroom more).
-        used = self.driver.quota.used(mnt)
+        used = self.view.quota.used(mnt)
         self.assertTrue(GiB - 8 * MiB < used <= GiB, used)
         self.sh(self.c1, 'rm -f /mnt/a/more')
 

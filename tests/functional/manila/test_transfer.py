@@ -74,7 +74,7 @@ class FlatTransferTestCase(TransferMixin, test_shares.FlatMixin,
     def _node_state(self, share, svm):
         """What serves the share on the storage node, and to whom."""
         lv = 'share-' + share.instance['id']
-        ganesha = self.driver.svms.ganesha
+        ganesha = self.view.ganesha
         exports = sorted(
             (exp.pseudo, exp.clients, exp.read_only)
             for exp in (ganesha.get_export(svm, i)
@@ -87,7 +87,7 @@ class FlatTransferTestCase(TransferMixin, test_shares.FlatMixin,
             'exports': exports,
             'files': files,
             'ganesha': ganesha.status(svm)['pid'],
-            'mounted': self.driver.xfs.is_mounted(export.mountpoint(lv)),
+            'mounted': self.view.xfs.is_mounted(export.mountpoint(lv)),
         }
 
     def test_transfer_to_another_project_refused(self):
