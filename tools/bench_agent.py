@@ -86,6 +86,31 @@ class CinderBench(object):
         self.driver, _conf = backends.cinder_driver(
             self.agent, workdir, 'arca-bench', options)
 
+    def startup(self, pools):
+        """do_setup + check_for_setup_error with ``pools`` address pools.
+
+        A new agent client (its sessions start too), as at a service
+        start.
+        """
+        drv = self.driver
+        conf = drv.configuration
+        entries = ['mode=vlan,parent=eth0,vlan=%d,cidr=10.%d.0.0/24'
+                   % (300 + i, 100 + i) for i in range(pools)]
+        saved = conf.arca_address_pools
+        conf.local_conf.set_override('arca_address_pools', entries,
+                                     group=conf.config_group)
+        kept, self.node._agent = self.node._agent, None
+        drv.executor, drv.node_client = None, self.node.agent_client()
+        self.node._agent = kept
+        try:
+            started = time.monotonic()
+            drv.do_setup(self.ctx)
+            drv.check_for_setup_error()
+            return time.monotonic() - started
+        finally:
+            conf.local_conf.set_override('arca_address_pools', saved,
+                                         group=conf.config_group)
+
     def use(self, way):
         """Drive the node the ``way`` given (set-up again, no command)."""
         drv = self.driver
@@ -204,6 +229,10 @@ def main():
             clone_base.append(bench.bare_snapshot())
             print('round %d done' % (i + 1), flush=True)
         report(bench, results, clone_base, trips)
+        for pools in (1, 40):
+            print('service start-up (do_setup + check_for_setup_error) '
+                  'with %d address pool(s): %.2fs'
+                  % (pools, bench.startup(pools)))
 
 
 if __name__ == '__main__':
