@@ -93,12 +93,10 @@ class CinderBench(object):
         start.
         """
         drv = self.driver
-        conf = drv.configuration
         entries = ['mode=vlan,parent=eth0,vlan=%d,cidr=10.%d.0.0/24'
                    % (300 + i, 100 + i) for i in range(pools)]
-        saved = conf.arca_address_pools
-        conf.local_conf.set_override('arca_address_pools', entries,
-                                     group=conf.config_group)
+        backends.CONF.set_override('arca_address_pools', entries,
+                                   group='arca-bench')
         kept, self.node._agent = self.node._agent, None
         drv.executor, drv.node_client = None, self.node.agent_client()
         self.node._agent = kept
@@ -108,8 +106,8 @@ class CinderBench(object):
             drv.check_for_setup_error()
             return time.monotonic() - started
         finally:
-            conf.local_conf.set_override('arca_address_pools', saved,
-                                         group=conf.config_group)
+            backends.CONF.clear_override('arca_address_pools',
+                                         group='arca-bench')
 
     def use(self, way):
         """Drive the node the ``way`` given (set-up again, no command)."""

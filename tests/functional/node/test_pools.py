@@ -93,7 +93,7 @@ class PoolTestBase(test_svm.SVMTestBase):
 
     def pools_for(self, pool, prefix):
         pools = svm_pools.SVMPools(self.svms, self.pool,
-                                   settings(pool, prefix), 'lab-s1')
+                                   settings(pool, prefix))
         return pools
 
     def new_svm(self, pools, project):
