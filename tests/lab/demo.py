@@ -132,7 +132,7 @@ class NodeDemo(Demo):
 
     def flow(self, lab):
         s1, c1 = lab.node('s1'), lab.node('c1')
-        ex = s1.node_executor  # SSH + rootwrap with the shipped filters
+        ex = s1.node_executor  # SSH + rootwrap with the command catalogue
         pool = lvm.ThinPool(ex, 'arca', 'pool')
         fs = xfs.XFS(ex)
         svms = svm.SVMManager(ex)
