@@ -55,7 +55,7 @@ INSTALLED = [
                                                 'rootwrap.d')))]
 # What pip writes for the package's console_scripts (setup.cfg).
 SCRIPTS = {
-    'arca-node': ('arca_openstack.cmd.node', 'main'),
+    'arca-node': ('arca_openstack.cmd.arca_node', 'main'),
     'arca-rootwrap-install': ('arca_openstack.cmd.install_rootwrap',
                               'main'),
 }
