@@ -55,6 +55,7 @@ mkdir -p /run/lock/lvm /run/lvm /run/sshd /run/arca /run/ganesha \
 cp "$LAB/sshd_config" "$LAB/ssh_host_ed25519_key" "$LAB/id_lab.pub" \
     "$LAB/lvm.conf" "$LAB/rootwrap.conf" /run/arcalab/
 cp -r "$LAB/rootwrap.d" /run/arcalab/rootwrap.d
+cp -r "$LAB/src" /run/arcalab/src
 chmod 600 /run/arcalab/ssh_host_ed25519_key
 
 # Fresh, empty state folders (the overlay already keeps the host clean;

@@ -61,8 +61,10 @@ PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
 REPO = os.path.dirname(os.path.dirname(HERE))
 # The node agent in a guest: the Debian python3 (the guests cannot see
 # the test's own interpreter, under /root) with the oslo libraries of
-# PACKAGES and this source tree, as root: what the drivers start.
-AGENT = ('env', 'PYTHONPATH=' + REPO, '/usr/bin/python3', '-m',
+# PACKAGES and a copy of this package that guest-init.sh makes at every
+# boot (the checkout may be under /tmp, which the guests hide), as root:
+# what the drivers start.
+AGENT = ('env', 'PYTHONPATH=/run/arcalab/src', '/usr/bin/python3', '-m',
          'arca_openstack.cmd.arca_node', 'serve')
 # oslo-rootwrap, without eventlet: it imports eventlet when installed (a
 # dependency of the Debian oslo packages), which costs 8.5 s of CPU per
@@ -634,6 +636,13 @@ class Lab(object):
         shutil.copytree(FILTERS_DIR, filters)
         with open(os.path.join(self.workdir, 'rootwrap.conf'), 'w') as f:
             f.write(ROOTWRAP_CONF)
+        # The package, for the node agent (AGENT).
+        src = os.path.join(self.workdir, 'src')
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(os.path.join(REPO, 'arca_openstack'),
+                        os.path.join(src, 'arca_openstack'),
+                        ignore=shutil.ignore_patterns('__pycache__',
+                                                      '*.pyc'))
 
     def _make_network(self):
         _run('ip', 'netns', 'add', self.netns)
