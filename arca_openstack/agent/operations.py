@@ -26,6 +26,7 @@ from oslo_log import log as logging
 
 from arca_openstack import exception
 from arca_openstack.node import export
+from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import netns
 from arca_openstack.node import probe
@@ -234,16 +235,17 @@ _CHECKS = {
     'options': _options,
     'mount_options': _options,
     'prefix_options': lambda v: _prefix_options(v),
-    'clients': lambda v: _clients(v),
+    'clients': _clients,
     'read_only': lambda v: _bool(v, 'read_only'),
     'mounted': lambda v: _bool(v, 'mounted'),
     'missing_ok': lambda v: _bool(v, 'missing_ok'),
     'unmount': lambda v: _bool(v, 'unmount'),
     'check_running': lambda v: _bool(v, 'check_running'),
     'owner': _owner,
-    'settings': lambda v: _settings(v),
-    'network': lambda v: _network(v),
-    'export_id': lambda v: _int(v, 'export id', 1, 2 ** 16 - 1),
+    'settings': _settings,
+    'network': _network,
+    'export_id': lambda v: ganesha_config.export_id(
+        _int(v, 'export id', 0, 2 ** 31)),
 }
 _NAME_CHECKS = {'svms': validate.svm_name, 'svm_pools': validate.svm_name,
                 'node': validate.interface_name}

@@ -78,6 +78,13 @@ def _record_path(name):
     return '%s/svm/%s/svm.json' % (files.STATE_DIR, name)
 
 
+def _check_new(name, network):
+    validate.svm_name(name)
+    if not isinstance(network, Network):
+        raise exception.InvalidInput(what='network', value=network,
+                                     reason='use svm.make_network()')
+
+
 class SVMManager(object):
     """Create, inspect, rebuild and remove SVMs on one node."""
 
@@ -110,10 +117,7 @@ class SVMManager(object):
         Creating an SVM that exists with the same network is a no-op
         (beyond making sure it runs); a different network is a Conflict.
         """
-        validate.svm_name(name)
-        if not isinstance(network, Network):
-            raise exception.InvalidInput(what='network', value=network,
-                                         reason='use svm.make_network()')
+        _check_new(name, network)
         with locks.lock('svm-compose', name):
             self._record(name, network, owner)
             self._build(name, network)
@@ -123,10 +127,7 @@ class SVMManager(object):
 
         :meth:`create` with the same network builds the SVM afterwards.
         """
-        validate.svm_name(name)
-        if not isinstance(network, Network):
-            raise exception.InvalidInput(what='network', value=network,
-                                         reason='use svm.make_network()')
+        _check_new(name, network)
         with locks.lock('svm-compose', name):
             self._record(name, network, owner)
 
