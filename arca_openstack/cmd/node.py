@@ -38,6 +38,7 @@ from oslo_config import cfg
 
 from arca_openstack.agent import operations
 from arca_openstack.agent import report
+from arca_openstack.agent import root_executor
 from arca_openstack.agent import server
 from arca_openstack.node import executor
 
@@ -80,7 +81,7 @@ def make_node(conf):
     os.makedirs(conf.agent.lock_path, mode=0o700, exist_ok=True)
     lockutils.set_defaults(conf.agent.lock_path)
     return operations.Node(
-        executor.LocalExecutor(None, timeout=conf.agent.command_timeout),
+        root_executor.RootExecutor(timeout=conf.agent.command_timeout),
         pools=conf.agent.pools)
 
 

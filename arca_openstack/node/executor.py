@@ -28,6 +28,16 @@ DEFAULT_TIMEOUT = 120
 Result = collections.namedtuple('Result', ['exit_code', 'stdout', 'stderr'])
 
 
+def is_timeout(err):
+    """``err`` is subprocess's TimeoutExpired.
+
+    Under eventlet (Cinder, Manila) Popen comes from a copy of the
+    subprocess module whose TimeoutExpired is another class than the one
+    importable here: it is matched by name.
+    """
+    return type(err).__name__ == 'TimeoutExpired'
+
+
 def _check_argv(cmd):
     if not cmd:
         raise exception.InvalidInput(what='command', value=cmd,
@@ -95,10 +105,7 @@ class LocalExecutor(Executor):
         except OSError as err:
             raise exception.CommandFailed(cmd, 127, '', str(err))
         except Exception as err:
-            # Under eventlet (Cinder, Manila) Popen comes from a copy of the
-            # subprocess module whose TimeoutExpired is another class than
-            # the one importable here: match it by name.
-            if type(err).__name__ != 'TimeoutExpired':
+            if not is_timeout(err):
                 raise
             for proc in started:
                 proc.kill()
