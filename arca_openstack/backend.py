@@ -127,24 +127,34 @@ def check_node(node, conf, node_name):
                                                   ', '.join(missing)))
 
 
-def check_link(node, option, name, bridge, node_name):
-    """The NIC (or, with ``bridge``, the Linux bridge) an option names."""
-    what = 'bridge' if bridge else 'interface'
+def check_links(node, wanted, node_name):
+    """The NICs (or Linux bridges) options name, in one request.
+
+    :param wanted: (option, interface name, must be a bridge) triples.
+    """
+    if not wanted:
+        return
     try:
-        link = node.link(name)
+        links = node.links(sorted({name for _o, name, _b in wanted}))
     except exception.ArcaError as err:
         raise NodeCheckFailed(reason=describe(
-            'Inspecting %s %s of %s' % (what, name, option), err, node_name))
-    if link is None or (bridge and link['kind'] != 'bridge'):
-        raise SetupError(option, name, '%s %s on storage node %s' % (
-            what, 'is not a Linux bridge' if link else 'does not exist',
+            'Inspecting the interfaces of %s' % ', '.join(
+                sorted({option for option, _n, _b in wanted})), err,
             node_name))
+    for option, name, bridge in wanted:
+        link = links.get(name)
+        if link is None or (bridge and link['kind'] != 'bridge'):
+            raise SetupError(option, name, '%s %s on storage node %s' % (
+                'bridge' if bridge else 'interface',
+                'is not a Linux bridge' if link else 'does not exist',
+                node_name))
 
 
 def check_pool_links(node, settings, node_name):
     """The NIC or bridge of every configured address pool."""
+    wanted = []
     for pool in settings.pools:
         bridge = pool.mode == 'veth'
-        check_link(node, '%s (pool %s)' % (svm_pools.POOLS_OPTION,
-                                           pool.name),
-                   pool.bridge if bridge else pool.parent, bridge, node_name)
+        wanted.append(('%s (pool %s)' % (svm_pools.POOLS_OPTION, pool.name),
+                       pool.bridge if bridge else pool.parent, bridge))
+    check_links(node, wanted, node_name)

@@ -211,14 +211,19 @@ def _owner(value):
     return None if value is None else validate.tag(value)
 
 
+def _interfaces(value):
+    return [validate.interface_name(n) for n in _list(value, 'interfaces')]
+
+
 def _lv_names(value):
     return [validate.lv_name(n) for n in _list(value, 'LV names',
                                                lvm.MAX_LOOKUP)]
 
 
 # How each argument is checked, by name; an operation of the SVM groups
-# names an SVM with ``name``, node.link an interface.
+# names an SVM with ``name``.
 _CHECKS = {
+    'interfaces': _interfaces,
     'name': validate.lv_name,
     'origin': validate.lv_name,
     'old': validate.lv_name,
@@ -380,11 +385,16 @@ def node_check(node):
     return probe.missing_tools(node.executor)
 
 
-@operation('node.link')
-def node_link(node, name):
-    """Kind of root-namespace interface ``name``; None if there is none."""
-    link = netns.Netns(node.executor).root_link(name)
-    return None if link is None else {'name': link.name, 'kind': link.kind}
+@operation('node.links')
+def node_links(node, interfaces):
+    """Kind of each root-namespace interface named; None if absent.
+
+    One command, whatever the number of interfaces (a backend checks the
+    parent of each of its address pools at start-up).
+    """
+    links = netns.Netns(node.executor).root_links()
+    return {name: ({'name': name, 'kind': links[name].kind}
+                   if name in links else None) for name in interfaces}
 
 
 # ---------------------------------------------------------------- pool

@@ -219,8 +219,8 @@ class ArcaShareDriver(driver.ShareDriver):
                                                svm_pools.POOLS_OPTION))
 
     def _check_link(self, option, name, bridge):
-        backend.check_link(self.node, option, name, bridge,
-                           self.node_name)
+        backend.check_links(self.node, [(option, name, bridge)],
+                            self.node_name)
 
     # ---------------------------------------------------------- helpers
 

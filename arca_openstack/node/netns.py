@@ -393,6 +393,11 @@ class Netns(object):
         """:class:`Link` of an interface of the node itself, or None."""
         return self._link(None, _ifname(ifname))
 
+    def root_links(self):
+        """{name: :class:`Link`} of every interface of the node itself."""
+        return {link.name: link for link in parse_links(
+            self._ip(None, '-j', '-d', 'link', 'show').stdout)}
+
     @staticmethod
     def _plug_args(mode, parent, vlan, bridge, mtu):
         validate.choice(mode, 'interface mode', MODES)

@@ -34,7 +34,7 @@ MAX_LINE = 16 * 1024 * 1024
 # arguments (the thin pool: vg and thin) are named, never positional.
 OPERATIONS = {
     'node.check': (),
-    'node.link': ('name',),
+    'node.links': ('interfaces',),
     'pool.capacity': (),
     'pool.get': ('name',),
     'pool.lookup': ('names',),

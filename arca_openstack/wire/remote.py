@@ -323,6 +323,6 @@ class Node(object):
     def missing_tools(self):
         return self.client.call('node.check')
 
-    def link(self, name):
-        """``{'name', 'kind'}`` of a NIC or bridge of the node, or None."""
-        return self.client.call('node.link', {'name': name})
+    def links(self, interfaces):
+        """{name: ``{'name', 'kind'}`` or None} of the node's NICs."""
+        return self.client.call('node.links', {'interfaces': interfaces})

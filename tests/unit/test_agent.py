@@ -155,7 +155,9 @@ def _hostile_requests():
             settings=dict(GOOD_SETTINGS, **change))))
     # Links of the node itself.
     for bad in ('eth0;id', '../eth0', 'a' * 16, '', None, 'eth 0'):
-        cases.append(('node.link', {'name': bad}))
+        cases.append(('node.links', {'interfaces': ['eth0', bad]}))
+    cases += [('node.links', {'interfaces': 'eth0'}),
+              ('node.links', {'interfaces': ['eth0'] * 5000})]
     # Operations and arguments that do not exist.
     cases += [('pool.destroy', POOL), ('exec', {'argv': ['id']}),
               ('', {}), (None, {}), ('pool.get', dict(POOL, name=LV,

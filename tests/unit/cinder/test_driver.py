@@ -215,18 +215,20 @@ class SetupTestCase(DriverTestCase):
         self.assertIsNone(make.call_args[1]['executor'])
 
     def _link(self, name, kind=None):
+        """The node's interfaces: lo and ``name`` (of ``kind``)."""
         info = {'ifname': name, 'ifindex': 3, 'mtu': 1500, 'flags': ['UP']}
         if kind:
             info['linkinfo'] = {'info_kind': kind}
-        self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', name,
-                         stdout=json.dumps([info]))
+        lo = {'ifname': 'lo', 'ifindex': 1, 'mtu': 65536, 'flags': ['UP']}
+        self.executor.on('ip', '-j', '-d', 'link', 'show',
+                         stdout=json.dumps([lo, info]))
 
     def test_check_ok(self):
         self.vg(row('pool', 100, segtype='thin-pool', pool=''))
         self._link('eth1')
         self.driver.check_for_setup_error()
         self.ran('ganesha.nfsd', '-v')
-        self.ran('ip', '-j', '-d', 'link', 'show', 'dev', 'eth1')
+        self.ran('ip', '-j', '-d', 'link', 'show')
 
     def test_check_pool_missing(self):
         self.vg(row('other', 100, segtype='thin-pool', pool=''))
@@ -253,6 +255,22 @@ class SetupTestCase(DriverTestCase):
                                 self.driver.check_for_setup_error)
         self.assertIn('mkfs.xfs', str(err))
 
+    def test_check_forty_pools_one_command(self):
+        # Start-up costs the same whatever the number of pools.
+        self.conf.arca_address_pools = [
+            'mode=vlan,parent=eth%d,vlan=%d,cidr=10.%d.0.0/24'
+            % (i % 3, 100 + i, i) for i in range(40)]
+        self.driver.do_setup(None)
+        self.vg(row('pool', 100, segtype='thin-pool', pool=''))
+        self.executor.on('ip', '-j', '-d', 'link', 'show', stdout=json.dumps(
+            [{'ifname': 'eth%d' % i, 'ifindex': i + 2, 'mtu': 1500,
+              'flags': ['UP']} for i in range(2)]))
+        err = self.assertRaises(exception.InvalidConfigurationValue,
+                                self.driver.check_for_setup_error)
+        self.assertIn('eth2', str(err))
+        self.assertEqual(1, sum(1 for c in self.executor.commands
+                                if c[:2] == ('ip', '-j')))
+
     @ddt.data(None, 'bridge')
     def test_check_parent_missing_or_wrong(self, kind):
         self.vg(row('pool', 100, segtype='thin-pool', pool=''))
@@ -262,9 +280,7 @@ class SetupTestCase(DriverTestCase):
             self.driver.do_setup(None)
             self._link('eth1', 'vlan')
         else:
-            self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', 'eth1',
-                             exit_code=1, stderr='Device "eth1" does not '
-                             'exist.')
+            self._link('eth0')
         err = self.assertRaises(exception.InvalidConfigurationValue,
                                 self.driver.check_for_setup_error)
         self.assertIn('arca_address_pools', str(err))

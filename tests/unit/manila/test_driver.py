@@ -96,23 +96,23 @@ class SetupTestCase(fakes.DriverTestCase):
             executor=None)
 
     def _link(self, name, kind=None):
+        """The node's interfaces: lo and ``name`` (of ``kind``)."""
         info = {'ifname': name, 'ifindex': 3, 'mtu': 1500, 'flags': ['UP']}
         if kind:
             info['linkinfo'] = {'info_kind': kind}
-        self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', name,
-                         stdout=json.dumps([info]))
+        lo = {'ifname': 'lo', 'ifindex': 1, 'mtu': 65536, 'flags': ['UP']}
+        self.executor.on('ip', '-j', '-d', 'link', 'show',
+                         stdout=json.dumps([lo, info]))
 
     def _no_link(self, name):
-        self.executor.on('ip', '-j', '-d', 'link', 'show', 'dev', name,
-                         exit_code=1,
-                         stderr='Device "%s" does not exist.' % name)
+        self._link('eth0')
 
     def test_check_ok(self):
         self.vg(row('pool', 100, segtype='thin-pool', pool=''))
         self._link('eth1')
         self.driver.check_for_setup_error()
         self.ran('ganesha.nfsd', '-v')
-        self.ran('ip', '-j', '-d', 'link', 'show', 'dev', 'eth1')
+        self.ran('ip', '-j', '-d', 'link', 'show')
 
     def test_check_pool_missing(self):
         self.vg(row('other', 100, segtype='thin-pool', pool=''))
