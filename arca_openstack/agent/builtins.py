@@ -33,8 +33,10 @@ _COMPONENT = r'/[A-Za-z0-9_][A-Za-z0-9_.+=:@-]*'
 _BASE = r'/(?:var/lib/arca|run/arca|var/log/arca)'
 _STATE = (r'(?:/var/lib/arca(?!/mnt(?:/|\Z))|/run/arca|/var/log/arca|'
           r'/etc/drbd\.d)(?:%s)+' % _COMPONENT)
-# The image file of a volume: the only tenant-writable path handled here.
-_IMAGE = r'/var/lib/arca/mnt/[A-Za-z0-9][A-Za-z0-9+_.-]*/volume\.raw'
+# An LV's mountpoint (the directory, root's), and the image file of a
+# volume in it: the only tenant-writable path handled here.
+_MOUNT = r'/var/lib/arca/mnt/[A-Za-z0-9][A-Za-z0-9+_.-]*'
+_IMAGE = _MOUNT + r'/volume\.raw'
 _SIGNALS = {'-0': 0, '-HUP': signal.SIGHUP, '-TERM': signal.SIGTERM,
             '-KILL': signal.SIGKILL}
 _FORMS = []
@@ -165,6 +167,7 @@ def rm_tree(argv, stdin):
 
 @_form('mkdir', '-p', _STATE)
 @_form('mkdir', '-p', _BASE)
+@_form('mkdir', '-p', _MOUNT)
 def mkdir(argv, stdin):
     path = argv[2]
     try:
@@ -263,6 +266,30 @@ def grep_all(argv, stdin):
             errors.append('grep: %s: %s\n' % (top, os.strerror(err.errno)))
     code = 2 if errors else (0 if out else 1)
     return executor.Result(code, _text(b''.join(out)), ''.join(errors))
+
+
+def _unescape(field):
+    """A mountinfo field: space, tab, newline and backslash are octal."""
+    return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)),
+                  field)
+
+
+@_form('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint', _MOUNT)
+def findmnt(argv, stdin):
+    """``SOURCE TARGET`` of each mount exactly at the path, in mount order.
+
+    From this process's mount table, as findmnt reads it; exit 1 if none.
+    """
+    target = argv[6]
+    out = []
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index('-')
+            if _unescape(fields[4]) == target:
+                out.append('%s %s\n' % (_unescape(fields[sep + 2]),
+                                        _unescape(fields[4])))
+    return executor.Result(0 if out else 1, ''.join(out), '')
 
 
 # ------------------------------------------------------ the image file

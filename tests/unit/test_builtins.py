@@ -56,6 +56,9 @@ class FindTestCase(base.TestCase):
         ('truncate', '-s', '>1073741824', IMAGE),
         ('chmod', '0660', IMAGE),
         ('stat', '-c', '%s', IMAGE),
+        ('mkdir', '-p', '/var/lib/arca/mnt/volume-1'),
+        ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+         '/var/lib/arca/mnt/volume-1'),
     )
     def test_answered(self, argv):
         self.assertIsNotNone(builtins.find(argv))
@@ -67,7 +70,10 @@ class FindTestCase(base.TestCase):
         ('tee', '/var/lib/arca/mnt/share-1/x.tmp'),
         ('rm', '-rf', '/var/lib/arca/mnt/share-1'),
         ('rm', '-rf', '/var/lib/arca/mnt'),
-        ('mkdir', '-p', '/var/lib/arca/mnt/share-1'),
+        ('mkdir', '-p', '/var/lib/arca/mnt/share-1/l'),
+        ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+         '/var/lib/arca/mnt/share-1/l'),
+        ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint', '/'),
         ('truncate', '-s', '>1', '/var/lib/arca/mnt/volume-1/l/volume.raw'),
         ('truncate', '-s', '1', IMAGE),
         ('chmod', '0660', '/var/lib/arca/mnt/volume-1/other'),
@@ -224,6 +230,12 @@ class SameAsCommandTestCase(base.TestCase):
             self.assertEqual(sorted(want[1].split('\n')),
                              sorted(got.stdout.split('\n')))
             self.assertEqual(bool(want[2]), bool(got.stderr))
+
+    @ddt.data('/', '/proc', '/sys', '/proc/self', '/nonexistent')
+    def test_findmnt(self, path):
+        argv = ['findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+                path]
+        self.assertEqual(real(argv), tuple(builtins.findmnt(argv, None)))
 
     def test_kill(self):
         self.assertEqual(0, builtins.kill(

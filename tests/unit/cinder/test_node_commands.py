@@ -14,6 +14,7 @@ from cinder import objects
 from cinder.tests.unit import fake_snapshot
 from cinder.tests.unit import fake_volume
 
+from arca_openstack.agent import builtins
 from arca_openstack.cinder import driver
 from arca_openstack.node import ganesha_config
 from tests.unit import base
@@ -54,6 +55,19 @@ MAX_COMMANDS = {
     'delete_volume': 15,
     'delete_snapshot': 2,
 }
+# Of those, the processes the agent starts (the rest it answers itself,
+# see arca_openstack.agent.builtins): LVM, mounts, XFS tools.
+MAX_PROCESSES = {
+    'create_volume': 6,
+    'create_snapshot': 2,
+    'create_cloned_volume': 8,
+    'create_volume_from_snapshot': 8,
+    'create_export': 2,
+    'initialize_connection': 2,
+    'terminate_connection': 1,
+    'delete_volume': 4,
+    'delete_snapshot': 2,
+}
 
 
 class NodeCommandsTestCase(base.TestCase):
@@ -63,6 +77,7 @@ class NodeCommandsTestCase(base.TestCase):
         super().setUp()
         self.ctx = context.RequestContext('user', PROJECT, is_admin=False)
         self.counts = {}
+        self.processes = {}
         self._boot(others=3)
 
     def _boot(self, others):
@@ -98,6 +113,8 @@ class NodeCommandsTestCase(base.TestCase):
         self.node.reset()
         result = getattr(self.driver, name)(*args)
         self.counts[name] = len(self.node.commands)
+        self.processes[name] = sum(1 for cmd in self.node.commands
+                                   if builtins.find(cmd) is None)
         return result
 
     def assert_bounds(self):
@@ -106,6 +123,11 @@ class NodeCommandsTestCase(base.TestCase):
                 if count > MAX_COMMANDS[name]}
         self.assertEqual({}, over, 'operations over their command budget '
                          '(count, bound)')
+        over = {name: (count, MAX_PROCESSES[name])
+                for name, count in self.processes.items()
+                if count > MAX_PROCESSES[name]}
+        self.assertEqual({}, over, 'operations over their budget of '
+                         'process starts (count, bound)')
 
     def _served(self, lv):
         return self.driver.node_client.agent.svms.ganesha.find_export(
