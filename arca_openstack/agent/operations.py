@@ -545,11 +545,16 @@ def exports_mount(node, pool, name, options=()):
     return exports_of(node, pool).mount(name, options=options, info=info)
 
 
-@operation('exports.mount_copy', pooled=True)
-def exports_mount_copy(node, pool, name, options=()):
-    info = _thin_lv(pool, name)
-    return exports_of(node, pool).mount_copy(name, options=options,
-                                             info=info)
+@operation('exports.clone', pooled=True)
+def exports_clone(node, pool, origin, name, size_gib, tags=(), options=()):
+    """pool.clone, then the copy mounted with its own XFS UUID.
+
+    One request; the copy is the LV pool.clone made or found (its origin
+    checked as Arca's), so it is not looked up again.
+    """
+    info = pool.clone(origin, name, size_gib, tags=tags)
+    exports_of(node, pool).mount_copy(name, options=options, info=info)
+    return info
 
 
 @operation('exports.unmount', pooled=True)

@@ -315,14 +315,20 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         size = validate.size_gib(volume.size, 'volume size')
         svm = self.svm_pools.svm_name(volume.project_id)
         tags = self._volume_tags(volume)
-        # Snapshot and growth in one step; a missing origin is NotFound
-        # before anything is made.
-        info = self.pool.clone(origin, lv, self._lv_size(size), tags=tags)
         try:
-            # The origin's XFS is mounted (or was, when it was
-            # snapshotted): the copy needs its log replayed and its own
-            # UUID, all on the way to being mounted.
-            self.exports.mount_copy(lv, info=info)
+            # Snapshot, growth and mount in one request. The origin's XFS
+            # is mounted (or was, when it was snapshotted): the copy needs
+            # its log replayed and its own UUID on the way to its mount.
+            info = self.exports.clone(origin, lv, self._lv_size(size),
+                                      tags=tags)
+        except (arca_exception.NotFound, arca_exception.Conflict):
+            # No origin, or the name is taken by something else: nothing
+            # of this call to clean up.
+            raise
+        except Exception:
+            self._cleanup(lv, svm)
+            raise
+        try:
             return self._publish_new(volume, lv, svm, size, info,
                                      mounted=True)
         except Exception:

@@ -62,7 +62,7 @@ OPERATIONS = {
     'raw.create': ('name', 'size_bytes'),
     'raw.grow': ('name', 'size_bytes'),
     'exports.mount': ('name', 'options'),
-    'exports.mount_copy': ('name', 'options'),
+    'exports.clone': ('origin', 'name', 'size_gib', 'tags', 'options'),
     'exports.unmount': ('name',),
     'exports.find': ('svm', 'name'),
     'exports.publish': ('svm', 'name', 'clients', 'read_only',

@@ -156,8 +156,14 @@ class Exports(_Group):
     def mount(self, name, options=(), info=None):
         return self._call('mount', name=name, options=list(options))
 
-    def mount_copy(self, name, options=(), info=None):
-        return self._call('mount_copy', name=name, options=list(options))
+    def clone(self, origin, name, size_gib, tags=(), options=()):
+        """A thin copy of ``origin``, grown, mounted with its own UUID.
+
+        :returns: the copy's LV info.
+        """
+        return self._call('clone', origin=origin, name=name,
+                          size_gib=size_gib, tags=list(tags),
+                          options=list(options))
 
     def unmount(self, name):
         return self._call('unmount', name=name)

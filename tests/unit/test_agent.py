@@ -49,7 +49,7 @@ def _hostile_requests():
         ('quota.set_limit', {'size_bytes': 1}), ('quota.used', {}),
         ('raw.size', {}), ('raw.create', {'size_bytes': 1}),
         ('raw.grow', {'size_bytes': 1}), ('exports.mount', {}),
-        ('exports.mount_copy', {}), ('exports.unmount', {}),
+        ('exports.unmount', {}),
         ('exports.find', {'svm': SVM}),
         ('exports.publish', {'svm': SVM}),
         ('exports.set_clients', {'svm': SVM, 'clients': []}),
@@ -58,7 +58,7 @@ def _hostile_requests():
     for op, extra in lv_ops:
         for bad in BAD_NAMES:
             cases.append((op, dict(POOL, name=bad, **extra)))
-    for op in ('pool.snapshot', 'pool.clone'):
+    for op in ('pool.snapshot', 'pool.clone', 'exports.clone'):
         for bad in BAD_NAMES:
             cases.append((op, dict(POOL, origin=bad, name=LV, size_gib=1)))
             cases.append((op, dict(POOL, origin=LV, name=bad, size_gib=1)))
@@ -103,6 +103,8 @@ def _hostile_requests():
                     ['ro\n'], [None]):
         cases.append(('exports.mount', dict(POOL, name=LV,
                                             options=options)))
+        cases.append(('exports.clone', dict(POOL, origin=LV, name='vol-2',
+                                            size_gib=1, options=options)))
         cases.append(('exports.publish', dict(POOL, svm=SVM, name=LV,
                                               mount_options=options)))
         cases.append(('svms.ensure', dict(POOL, name=SVM, prefix_options=[

@@ -42,13 +42,13 @@ CONNECTOR = {'ip': '10.0.0.21', 'host': 'compute1'}
 # log size, SIGHUP, two looks at the log) and the growth of filesystem
 # and image file (2); a larger one adds lvextend and truncate.
 # The agent looks an LV up itself before it formats, mounts, exports or
-# removes it (a caller's earlier look-up is not trusted): one lvs more
-# than when the driver ran the node library in its own process.
+# removes it (a caller's earlier look-up is not trusted), except in one
+# request that made the LV (a clone: snapshot, growth and mount).
 MAX_COMMANDS = {
     'create_volume': 22,
     'create_snapshot': 2,
-    'create_cloned_volume': 23,
-    'create_volume_from_snapshot': 23,
+    'create_cloned_volume': 22,
+    'create_volume_from_snapshot': 22,
     'create_export': 7,
     'initialize_connection': 13,
     'terminate_connection': 10,
@@ -60,8 +60,8 @@ MAX_COMMANDS = {
 MAX_PROCESSES = {
     'create_volume': 6,
     'create_snapshot': 2,
-    'create_cloned_volume': 8,
-    'create_volume_from_snapshot': 8,
+    'create_cloned_volume': 7,
+    'create_volume_from_snapshot': 7,
     'create_export': 2,
     'initialize_connection': 2,
     'terminate_connection': 1,
