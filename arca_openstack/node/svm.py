@@ -140,6 +140,13 @@ class SVMManager(object):
                 what='SVM', name=name,
                 reason='exists with network %s' % (existing['network'],))
         if existing is None:
+            # The record comes before the namespace: a namespace of that
+            # name without one is not Arca's, and stays untouched.
+            if self.netns.exists(name):
+                raise exception.Conflict(
+                    what='network namespace', name=name,
+                    reason='exists and is not an Arca SVM (it has no '
+                    'record)')
             record = {'name': name, 'owner': owner,
                       'network': network._asdict()}
             files.makedirs(self.executor,

@@ -1,5 +1,7 @@
 """Base class of the unit tests."""
 
+from unittest import mock
+
 from oslo_concurrency.fixture import lockutils as lock_fixture
 from oslotest import base
 
@@ -30,3 +32,8 @@ class TestCase(base.BaseTestCase):
     def assertCommands(self, *expected):
         self.assertEqual([tuple(c) for c in expected],
                          self.executor.commands)
+
+
+def mock_netns():
+    """A mocked :class:`Netns` in which no namespace exists yet."""
+    return mock.Mock(**{'exists.return_value': False})

@@ -398,7 +398,7 @@ class EnsureTestCase(ReportTestCase):
         ganesha.status.side_effect = lambda name: {
             'running': name == SVM_A, 'stale': False}
         self.agent.svms.ganesha = ganesha
-        self.agent.svms.netns = mock.Mock()
+        self.agent.svms.netns = base.mock_netns()
         code, out = self.run_main('ensure')
         self.assertEqual(0, code)
         self.assertIn('%s  rebuilt' % SVM_B, out)
@@ -441,7 +441,7 @@ class EnsureTestCase(ReportTestCase):
         self.agent.svms.ganesha = fake_ganesha.FakeGanesha()
         self.agent.svms.ganesha.status.return_value = {'running': False}
         self.agent.svms.ganesha.put(SVM_B, _export(1, SHARE))
-        self.agent.svms.netns = mock.Mock()
+        self.agent.svms.netns = base.mock_netns()
         self.node.lvs[SHARE]['fs'] = None  # mount fails
         data = report.ensure(self.agent)
         self.assertEqual([('rebuilt', None), 'failed'],

@@ -58,7 +58,7 @@ class SVMManagerTestCase(base.TestCase):
     def setUp(self):
         super().setUp()
         self.mgr = svm.SVMManager(self.executor)
-        self.mgr.netns = mock.Mock()
+        self.mgr.netns = base.mock_netns()
         self.mgr.ganesha = mock.Mock()
         self.net = svm.make_network('vlan', ['10.0.0.5/24'], ['10.0.0.1'],
                                     parent='eth0', vlan=100)
@@ -86,6 +86,18 @@ class SVMManagerTestCase(base.TestCase):
         self.mgr.ganesha.configure.assert_called_once_with('svm_a',
                                                            ['10.0.0.5'])
         self.mgr.ganesha.start.assert_called_once_with('svm_a')
+
+    def test_create_refuses_foreign_namespace(self):
+        # A namespace of that name without Arca's record is someone
+        # else's: nothing is recorded, plugged or started.
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.mgr.netns.exists.return_value = True
+        err = self.assertRaises(exception.Conflict, self.mgr.create,
+                                'svm_a', self.net)
+        self.assertIn('not an Arca SVM', str(err))
+        self.assertCommands(('cat', RECORD))
+        self.mgr.netns.setup.assert_not_called()
+        self.mgr.ganesha.start.assert_not_called()
 
     def test_create_existing_same_is_idempotent(self):
         self.executor.on('cat', stdout=self._record())

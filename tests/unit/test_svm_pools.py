@@ -145,7 +145,7 @@ class SVMPoolsTestCase(base.TestCase):
     def setUp(self):
         super().setUp()
         self.svms = svm.SVMManager(self.executor)
-        self.svms.netns = mock.Mock()
+        self.svms.netns = base.mock_netns()
         self.svms.ganesha = mock.Mock()
         self.svms.ganesha.export_ids.return_value = []
         self.svms.ganesha.status.return_value = {'running': True}

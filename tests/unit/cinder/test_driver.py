@@ -102,7 +102,7 @@ class DriverTestCase(base.TestCase):
         self.driver.do_setup(None)
         self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.node_client.agent.svms.ganesha = self.ganesha
-        self.driver.node_client.agent.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = base.mock_netns()
         pass
         self.ctx = context.RequestContext('user', PROJECT, is_admin=False)
         self.volume = self._volume(VOL)

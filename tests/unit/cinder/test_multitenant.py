@@ -351,7 +351,7 @@ class TransferTestCase(base.TestCase):
         self.driver.do_setup(None)
         self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.node_client.agent.svms.ganesha = self.ganesha
-        self.driver.node_client.agent.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = base.mock_netns()
         self.node.fs['/var/lib/arca/svm/%s/svm.json' % SVM_A] = _record(
             SVM_A, '10.0.0.10', PROJECT_A)
         # Volume VOL, made in project A, mounted and exported by A's SVM
@@ -452,7 +452,7 @@ class TransferTestCase(base.TestCase):
         self.driver.configuration = conf
         self.driver.do_setup(None)
         self.driver.node_client.agent.svms.ganesha = self.ganesha
-        self.driver.node_client.agent.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = base.mock_netns()
         update = self.driver.create_export(self.ctx, self.volume, {})
         self.assertIsNone(update)
         self.assertEqual([], self.clients(SVM_A))

@@ -7,7 +7,6 @@ node library (Ganesha included) against an in-memory node, and the counts
 are pinned so that they cannot silently grow again.
 """
 
-from unittest import mock
 
 from cinder import context
 from cinder import objects
@@ -87,7 +86,7 @@ class NodeCommandsTestCase(base.TestCase):
             configuration=test_driver.FakeConf())
         self.driver.executor = self.node
         self.driver.do_setup(None)
-        self.driver.node_client.agent.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = base.mock_netns()
         self._svm(others)
 
     def _svm(self, others):

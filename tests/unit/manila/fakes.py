@@ -153,7 +153,7 @@ class DriverTestCase(base.TestCase):
         self.executor.lvs_by_name = True
         self.ganesha = fake_ganesha.FakeGanesha()
         self.driver.node_client.agent.svms.ganesha = self.ganesha
-        self.driver.node_client.agent.svms.netns = mock.Mock()
+        self.driver.node_client.agent.svms.netns = base.mock_netns()
         self.share = share()
 
     def make_driver(self, conf):

@@ -1,10 +1,9 @@
 """Unit tests of the Manila driver: manage and unmanage."""
 
-from unittest import mock
-
 import ddt
 from manila import exception
 
+from tests.unit import base
 from tests.unit.manila import fakes
 from tests.unit.manila.fakes import GiB
 from tests.unit.manila.fakes import LV
@@ -171,7 +170,7 @@ class ManageShareTestCase(fakes.DriverTestCase):
     def test_manage_with_server(self):
         drv = self.make_driver(fakes.FakeConf(dhss=True))
         drv.node_client.agent.svms.ganesha = self.ganesha
-        drv.node_client.agent.svms.netns = mock.Mock()
+        drv.node_client.agent.svms.netns = base.mock_netns()
         self._manageable()
         self.svm_exists(fakes.SERVER_SVM)
         result = drv.manage_existing_with_server(
