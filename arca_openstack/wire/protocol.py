@@ -23,7 +23,8 @@ from arca_openstack.node import ganesha_config
 from arca_openstack.node import svm
 
 AGENT = 'arca-node'
-PROTOCOL = 1
+# Raised with every change of OPERATIONS (2: node.links, exports.clone).
+PROTOCOL = 2
 # A request or response line longer than this is refused unread (a status
 # of hundreds of exports stays far below it).
 MAX_LINE = 16 * 1024 * 1024
@@ -171,9 +172,14 @@ def hello():
 
 
 def check_hello(doc):
-    if doc.get('agent') != AGENT or doc.get('protocol') != PROTOCOL:
-        raise ProtocolError(reason='expected %s protocol %d, got %r' % (
-            AGENT, PROTOCOL, doc))
+    if doc.get('agent') != AGENT:
+        raise ProtocolError(reason='expected %s, got %r' % (AGENT, doc))
+    if doc.get('protocol') != PROTOCOL:
+        raise ProtocolError(reason=(
+            'the node runs %s protocol %r, this release speaks %d: install '
+            'the same release of arca-openstack on the storage node and on '
+            'the Cinder and Manila hosts' % (AGENT, doc.get('protocol'),
+                                             PROTOCOL)))
 
 
 # -------------------------------------------------------------- errors

@@ -402,6 +402,18 @@ class ProcessSessionTestCase(base.TestCase):
         self.assertIn('not one of the pools', str(err))
         self.assertEqual([], session.request('svms.list', {}, 30))
 
+    def test_agent_of_another_release(self):
+        import sys
+        session = client.ProcessSession(
+            [sys.executable, '-c',
+             'import sys, time; print(\'{"agent": "arca-node", '
+             '"protocol": 1}\', flush=True); time.sleep(30)'])
+        self.addCleanup(session.close)
+        err = self.assertRaises(protocol.ProtocolError, session.start, 30)
+        self.assertIn('protocol 1, this release speaks %d'
+                      % protocol.PROTOCOL, str(err))
+        self.assertIn('same release', str(err))
+
 
 class LocalOnlyTestCase(base.TestCase):
 
