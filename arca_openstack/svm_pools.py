@@ -433,16 +433,21 @@ class SVMPools(SVMNames):
                 or not self.settings.delete_unused
                 or name == self.settings.shared_name):
             return False
-        with self._lock():
-            # In use while it exports anything (the cheapest look, so
-            # first) or an LV tagged with it remains.
+
+        def in_use():
+            # While it exports anything (the cheapest look, so first) or
+            # an LV tagged with it remains; gone already counts too.
             if (self.svms.ganesha.export_ids(name) or
                     self.svms.get(name) is None or
                     self.pool.list(tags=lvm.make_tags(svm=name))):
-                return False
+                return True
             LOG.info('Removing SVM %s: nothing uses it any more', name)
-            self.svms.delete(name)
-            return True
+            return False
+
+        # Under the SVM's lock only: other projects' SVMs are allocated
+        # and built meanwhile. Its record goes last, so its addresses are
+        # never handed out while it still holds them.
+        return self.svms.delete(name, unless=in_use)
 
 
 def address_of(record, version=None):

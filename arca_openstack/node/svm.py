@@ -218,10 +218,17 @@ class SVMManager(object):
                                 self.bind_addresses(record['network']),
                                 exports)
 
-    def delete(self, name):
-        """Remove the SVM. Refuses while it still serves exports."""
+    def delete(self, name, unless=None):
+        """Remove the SVM. Refuses while it still serves exports.
+
+        :param unless: called first, under the SVM's lock: if it returns
+            true the SVM stays (for a removal only when nothing uses it).
+        :returns: False if ``unless`` kept it.
+        """
         validate.svm_name(name)
         with locks.lock('svm-compose', name):
+            if unless is not None and unless():
+                return False
             ids = self.ganesha.export_ids(name)
             if ids:
                 raise exception.InUse(
@@ -230,8 +237,10 @@ class SVMManager(object):
                     ', '.join(str(i) for i in ids))
             self.ganesha.stop(name)
             self.netns.delete(name)
+            # The record last: its addresses are free once it is gone.
             files.remove_tree(self.executor,
                               '%s/svm/%s' % (files.STATE_DIR, name))
+        return True
 
 
 def _is_svm_name(name):

@@ -37,3 +37,19 @@ class TestCase(base.BaseTestCase):
 def mock_netns():
     """A mocked :class:`Netns` in which no namespace exists yet."""
     return mock.Mock(**{'exists.return_value': False})
+
+
+class FakeSVMDelete(object):
+    """Stands in for ``SVMManager.delete``, keeping what it removes.
+
+    It honours ``unless`` and runs no command.
+    """
+
+    def __init__(self):
+        self.removed = []
+
+    def __call__(self, name, unless=None):
+        if unless is not None and unless():
+            return False
+        self.removed.append(name)
+        return True

@@ -1,4 +1,5 @@
 import json
+import threading
 from unittest import mock
 
 import ddt
@@ -255,32 +256,51 @@ class SVMPoolsTestCase(base.TestCase):
 
     def test_release_unused(self):
         self._records(**{self.name: record(self.name, '10.0.0.10/24')})
-        self.svms.delete = mock.Mock()
+        self.svms.delete = base.FakeSVMDelete()
         self.assertTrue(self.pools.release_if_unused(self.name))
-        self.svms.delete.assert_called_once_with(self.name)
+        self.assertEqual([self.name], self.svms.delete.removed)
         self.pool.list.assert_called_once_with(
             tags=['arca.svm=' + self.name])
 
+    def test_release_leaves_allocation_free(self):
+        # While an unused SVM is checked and removed, another project's
+        # SVM can be allocated (the allocation lock is not held).
+        self._records(**{self.name: record(self.name, '10.0.0.10/24')})
+        self.svms.delete = base.FakeSVMDelete()
+        allocated = threading.Event()
+
+        def allocate_meanwhile(tags):
+            def take():
+                with self.pools._lock():
+                    allocated.set()
+            thread = threading.Thread(target=take)
+            thread.start()
+            thread.join(10)
+            return []
+        self.pool.list.side_effect = allocate_meanwhile
+        self.assertTrue(self.pools.release_if_unused(self.name))
+        self.assertTrue(allocated.is_set())
+
     def test_release_keeps_used(self):
         self._records(**{self.name: record(self.name, '10.0.0.10/24')})
-        self.svms.delete = mock.Mock()
+        self.svms.delete = base.FakeSVMDelete()
         self.pool.list.return_value = [{'name': 'vol-x'}]
         self.assertFalse(self.pools.release_if_unused(self.name))
         self.pool.list.return_value = []
         self.svms.ganesha.export_ids.return_value = [1]
         self.executor.reset()
         self.assertFalse(self.pools.release_if_unused(self.name))
-        self.svms.delete.assert_not_called()
+        self.assertEqual([], self.svms.delete.removed)
         # An SVM with exports needs no further look (record, LVs).
         self.assertEqual([], self.executor.commands)
 
     def test_release_disabled_or_shared(self):
-        self.svms.delete = mock.Mock()
+        self.svms.delete = base.FakeSVMDelete()
         for settings in (self.settings._replace(delete_unused=False),
                          self.settings._replace(mapping='shared')):
             pools = svm_pools.SVMPools(self.svms, self.pool, settings)
             self.assertFalse(pools.release_if_unused(self.name))
-        self.svms.delete.assert_not_called()
+        self.assertEqual([], self.svms.delete.removed)
         self.assertEqual([], self.executor.commands)
 
     def test_release_without_record(self):

@@ -383,22 +383,22 @@ class VolumeTestCase(DriverTestCase):
         self.svm_exists()
         self.vg()
         svms = self.driver.node_client.agent.svms
-        with mock.patch.object(svms, 'delete', return_value=None) as delete:
+        with mock.patch.object(svms, 'delete', base.FakeSVMDelete()) as delete:
             self.driver.delete_volume(self.volume)
         self.ganesha.withdraw.assert_called_once_with(SVM, MNT)
         self.assertIsNone(self.export_of())
         self.ran('umount', MNT)
         self.ran('lvremove', '-f', 'arca/' + LV)
-        delete.assert_called_once_with(SVM)
+        self.assertEqual([SVM], delete.removed)
 
     def test_delete_volume_keeps_svm_in_use(self):
         self.lv(LV, row(LV, 2, TAGS))
         self.svm_exists()
         self.vg(row(LV2, 2, 'arca.svm=' + SVM))
         svms = self.driver.node_client.agent.svms
-        with mock.patch.object(svms, 'delete', return_value=None) as delete:
+        with mock.patch.object(svms, 'delete', base.FakeSVMDelete()) as delete:
             self.driver.delete_volume(self.volume)
-        delete.assert_not_called()
+        self.assertEqual([], delete.removed)
 
     def test_delete_missing_volume(self):
         self.lv(LV)
@@ -839,12 +839,12 @@ class ManageTestCase(DriverTestCase):
         self.svm_exists()
         self.vg()
         svms = self.driver.node_client.agent.svms
-        with mock.patch.object(svms, 'delete', return_value=None) as delete:
+        with mock.patch.object(svms, 'delete', base.FakeSVMDelete()) as delete:
             self.driver.unmanage(self.volume)
         self.ran('umount', MNT)
         self.ran('lvchange', '--deltag', 'arca.svm=' + SVM, 'arca/' + LV)
         self.not_ran(('lvremove',))
-        delete.assert_called_once_with(SVM)
+        self.assertEqual([SVM], delete.removed)
 
     def test_manageable_volumes(self):
         self.vg(row('pool', 100, segtype='thin-pool', pool=''),

@@ -171,10 +171,10 @@ class ManageLiveTestCase(test_driver.DriverTestCase):
                          stdout=_record(SVM_B, '10.0.0.11', PROJECT_B))
         self.vg()
         svms = self.driver.node_client.agent.svms
-        with mock.patch.object(svms, 'delete', return_value=None) as delete:
+        with mock.patch.object(svms, 'delete', base.FakeSVMDelete()) as delete:
             result = self.driver.manage_existing(self.vol_b,
                                                  {'source-name': LV2})
-        delete.assert_called_once_with(test_driver.SVM)
+        self.assertEqual([test_driver.SVM], delete.removed)
         self.assertEqual({'provider_location': '10.0.0.11:/' + LV}, result)
         self.ran('lvrename', 'arca', LV2, LV)
 
