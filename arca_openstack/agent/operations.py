@@ -21,11 +21,14 @@ here, on the node, from these values.
 
 import collections
 import inspect
+import os
 
 from oslo_log import log as logging
 
 from arca_openstack import exception
+from arca_openstack.node import drbd
 from arca_openstack.node import export
+from arca_openstack.node import files
 from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import netns
@@ -224,6 +227,16 @@ def _lv_names(value):
 # names an SVM with ``name``.
 _CHECKS = {
     'interfaces': _interfaces,
+    'resource': drbd.resource_name,
+    'minor': lambda v: _int(v, 'DRBD minor', 0, 1048575),
+    'port': lambda v: _int(v, 'port', 1, 65535),
+    'lv': validate.lv_name,
+    'address': validate.ip_address,
+    'peer': validate.hostname,
+    'peer_address': validate.ip_address,
+    'protocol': lambda v: validate.choice(v, 'DRBD protocol',
+                                          drbd.PROTOCOLS),
+    'force': lambda v: _bool(v, 'force'),
     'name': validate.lv_name,
     'origin': validate.lv_name,
     'old': validate.lv_name,
@@ -270,6 +283,12 @@ class Node(object):
         self.xfs = xfs.XFS(executor)
         self.quota = quota.FilesystemQuota(executor)
         self.raw = rawfile.RawFile(executor)
+        self.drbd = drbd.DRBD(executor)
+
+    @staticmethod
+    def hostname():
+        """This node's ``uname -n``: its ``on`` section in DRBD files."""
+        return os.uname().nodename
 
     def pool(self, vg, thin):
         vg = validate.vg_name(vg)
@@ -395,6 +414,91 @@ def node_links(node, interfaces):
     links = netns.Netns(node.executor).root_links()
     return {name: ({'name': name, 'kind': links[name].kind}
                    if name in links else None) for name in interfaces}
+
+
+# ---------------------------------------------------------------- DRBD
+
+def _arca_resource(node, resource):
+    """Refuse a resource this package did not write.
+
+    Arca's resources each have their own file (written by drbd.write,
+    which drbdadm refuses for a name defined elsewhere): without it, the
+    name is not Arca's and nothing is done.
+    """
+    if files.read(node.executor, drbd.resource_path(resource)) is None:
+        raise exception.NotFound(what='Arca DRBD resource', name=resource)
+
+
+@operation('drbd.write', pooled=True)
+def drbd_write(node, pool, resource, minor, port, lv, address, peer,
+               peer_address, protocol='C'):
+    """Install the resource file mirroring thin LV ``lv`` (True: changed).
+
+    Rendered here from checked values. The backing disk is a thin LV of
+    the pool, at the same path on both nodes (a pair has the same pools);
+    this node's side is named by its own host name.
+    """
+    _thin_lv(pool, lv)
+    disk = pool.device_path(lv)
+    return node.drbd.write_resource(
+        resource, minor, port, drbd.Peer(node.hostname(), address, disk),
+        drbd.Peer(peer, peer_address, disk), protocol=protocol)
+
+
+@operation('drbd.create_md')
+def drbd_create_md(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.create_md(resource)
+
+
+@operation('drbd.up')
+def drbd_up(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.up(resource)
+
+
+@operation('drbd.down')
+def drbd_down(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.down(resource)
+
+
+@operation('drbd.primary')
+def drbd_primary(node, resource, force=False):
+    _arca_resource(node, resource)
+    return node.drbd.primary(resource, force=force)
+
+
+@operation('drbd.secondary')
+def drbd_secondary(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.secondary(resource)
+
+
+@operation('drbd.status')
+def drbd_status(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.status(resource)
+
+
+@operation('drbd.skip_initial_sync')
+def drbd_skip_initial_sync(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.skip_initial_sync(resource)
+
+
+@operation('drbd.resize')
+def drbd_resize(node, resource):
+    _arca_resource(node, resource)
+    return node.drbd.resize(resource)
+
+
+@operation('drbd.remove')
+def drbd_remove(node, resource):
+    """Down and delete an Arca resource; done already without its file."""
+    if files.read(node.executor, drbd.resource_path(resource)) is None:
+        return None
+    return node.drbd.remove_resource(resource)
 
 
 # ---------------------------------------------------------------- pool

@@ -255,7 +255,70 @@ def _attached(status):
 _SH_STATUS_NOT_UP = 19
 
 
-class DRBD(object):
+class StatusWaits(object):
+    """Waiting for a resource's state, by polling :meth:`status`.
+
+    Shared by the node library and the agent's client, whose ``status``
+    is one request to the node.
+    """
+
+    def status(self, name):
+        raise NotImplementedError()
+
+    def wait_for(self, name, predicate=None, timeout=60, interval=1.0,
+                 what=None, **expected):
+        """Poll the status until the resource is in the wanted state.
+
+        Wanted: ``predicate(status)`` holds and every ``expected`` key
+        (e.g. ``connection='Connected'``) matches.
+
+        ``status`` is None while the resource is not up. Returns the last
+        status; raises :class:`StateTimeout` after ``timeout`` seconds.
+        """
+        resource_name(name)
+        validate.timeout(timeout)
+        validate.timeout(interval)
+        unknown = set(expected) - {
+            'minor', 'configured', 'connection', 'role', 'peer_role',
+            'disk', 'peer_disk', 'suspended', 'sync_percent'}
+        if unknown:
+            raise exception.InvalidInput(
+                what='expected DRBD state', value=sorted(unknown),
+                reason='unknown keys')
+        if predicate is None and not expected:
+            raise exception.InvalidInput(
+                what='wait condition', value=None,
+                reason='give a predicate or expected state values')
+        what = what or ', '.join(
+            ['%s=%s' % kv for kv in sorted(expected.items())]
+            + ([getattr(predicate, '__name__', 'predicate')]
+               if predicate else []))
+
+        def done(status):
+            if expected and (status is None or any(
+                    status.get(k) != v for k, v in expected.items())):
+                return False
+            return predicate is None or bool(predicate(status))
+
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(name)
+            if done(status):
+                return status
+            if time.monotonic() >= deadline:
+                raise StateTimeout(name, what, timeout, status)
+            time.sleep(interval)
+
+    def wait_connected(self, name, timeout=60, interval=1.0):
+        return self.wait_for(name, is_connected, timeout, interval,
+                             what='connected')
+
+    def wait_synced(self, name, timeout=3600, interval=5.0):
+        return self.wait_for(name, is_synced, timeout, interval,
+                             what='in sync (UpToDate/UpToDate)')
+
+
+class DRBD(StatusWaits):
     """DRBD resources on one node, through its executor."""
 
     def __init__(self, executor):
@@ -478,55 +541,3 @@ class DRBD(object):
         with locks.lock('drbd', name):
             self._require(name)
             self._run(name, DRBDADM, 'resize', name)
-
-    def wait_for(self, name, predicate=None, timeout=60, interval=1.0,
-                 what=None, **expected):
-        """Poll the status until the resource is in the wanted state.
-
-        Wanted: ``predicate(status)`` holds and every ``expected`` key
-        (e.g. ``connection='Connected'``) matches.
-
-        ``status`` is None while the resource is not up. Returns the last
-        status; raises :class:`StateTimeout` after ``timeout`` seconds.
-        """
-        resource_name(name)
-        validate.timeout(timeout)
-        validate.timeout(interval)
-        unknown = set(expected) - {
-            'minor', 'configured', 'connection', 'role', 'peer_role',
-            'disk', 'peer_disk', 'suspended', 'sync_percent'}
-        if unknown:
-            raise exception.InvalidInput(
-                what='expected DRBD state', value=sorted(unknown),
-                reason='unknown keys')
-        if predicate is None and not expected:
-            raise exception.InvalidInput(
-                what='wait condition', value=None,
-                reason='give a predicate or expected state values')
-        what = what or ', '.join(
-            ['%s=%s' % kv for kv in sorted(expected.items())]
-            + ([getattr(predicate, '__name__', 'predicate')]
-               if predicate else []))
-
-        def done(status):
-            if expected and (status is None or any(
-                    status.get(k) != v for k, v in expected.items())):
-                return False
-            return predicate is None or bool(predicate(status))
-
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self._status(name)
-            if done(status):
-                return status
-            if time.monotonic() >= deadline:
-                raise StateTimeout(name, what, timeout, status)
-            time.sleep(interval)
-
-    def wait_connected(self, name, timeout=60, interval=1.0):
-        return self.wait_for(name, is_connected, timeout, interval,
-                             what='connected')
-
-    def wait_synced(self, name, timeout=3600, interval=5.0):
-        return self.wait_for(name, is_synced, timeout, interval,
-                             what='in sync (UpToDate/UpToDate)')

@@ -23,7 +23,8 @@ from arca_openstack.node import ganesha_config
 from arca_openstack.node import svm
 
 AGENT = 'arca-node'
-# Raised with every change of OPERATIONS (2: node.links, exports.clone).
+# Raised with every change of OPERATIONS (2: node.links, exports.clone,
+# drbd.*).
 PROTOCOL = 2
 # A request or response line longer than this is refused unread (a status
 # of hundreds of exports stays far below it).
@@ -36,6 +37,17 @@ MAX_LINE = 16 * 1024 * 1024
 OPERATIONS = {
     'node.check': (),
     'node.links': ('interfaces',),
+    'drbd.write': ('resource', 'minor', 'port', 'lv', 'address', 'peer',
+                   'peer_address', 'protocol'),
+    'drbd.create_md': ('resource',),
+    'drbd.up': ('resource',),
+    'drbd.down': ('resource',),
+    'drbd.primary': ('resource', 'force'),
+    'drbd.secondary': ('resource',),
+    'drbd.status': ('resource',),
+    'drbd.skip_initial_sync': ('resource',),
+    'drbd.resize': ('resource',),
+    'drbd.remove': ('resource',),
     'pool.capacity': (),
     'pool.get': ('name',),
     'pool.lookup': ('names',),

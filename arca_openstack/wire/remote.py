@@ -8,6 +8,7 @@ runs a command; names are checked here only to fail early and clearly
 (the agent checks everything again).
 """
 
+from arca_openstack.node import drbd
 from arca_openstack.node import validate
 from arca_openstack import svm_pools
 
@@ -186,6 +187,55 @@ class Exports(_Group):
         return self._call('unpublish', svm=svm, name=name, unmount=unmount)
 
 
+class DRBD(_Group, drbd.StatusWaits):
+    """The node's Arca DRBD resources, each mirroring a thin LV."""
+
+    group = 'drbd'
+
+    def __init__(self, client, pool):
+        super().__init__(client)
+        self.pool = pool
+
+    def write(self, resource, minor, port, lv, address, peer, peer_address,
+              protocol='C'):
+        """Install the resource file; True if it changed.
+
+        It mirrors ``lv`` of the pool between this node (at ``address``)
+        and host ``peer`` (at ``peer_address``).
+        """
+        return self.client.call('drbd.write', dict(
+            self.pool.context, resource=resource, minor=minor, port=port,
+            lv=lv, address=address, peer=peer, peer_address=peer_address,
+            protocol=protocol))
+
+    def create_md(self, resource):
+        return self._call('create_md', resource=resource)
+
+    def up(self, resource):
+        return self._call('up', resource=resource)
+
+    def down(self, resource):
+        return self._call('down', resource=resource)
+
+    def primary(self, resource, force=False):
+        return self._call('primary', resource=resource, force=force)
+
+    def secondary(self, resource):
+        return self._call('secondary', resource=resource)
+
+    def status(self, resource):
+        return self._call('status', resource=resource)
+
+    def skip_initial_sync(self, resource):
+        return self._call('skip_initial_sync', resource=resource)
+
+    def resize(self, resource):
+        return self._call('resize', resource=resource)
+
+    def remove(self, resource):
+        return self._call('remove', resource=resource)
+
+
 def _clients(clients):
     if isinstance(clients, dict):
         return clients
@@ -319,6 +369,7 @@ class Node(object):
         context = self.pool.context
         self.fs = Filesystem(client, context)
         self.quota = Quota(client, context)
+        self.drbd = DRBD(client, self.pool)
         self.raw = RawFile(client, context)
         self.exports = Exports(client, context)
         self.svms = SVMs(client, self.pool, mount_options)

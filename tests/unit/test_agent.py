@@ -5,6 +5,7 @@ import threading
 from unittest import mock
 
 import ddt
+import fixtures
 
 from arca_openstack.agent import operations
 from arca_openstack.agent import server
@@ -160,6 +161,32 @@ def _hostile_requests():
         cases.append(('node.links', {'interfaces': ['eth0', bad]}))
     cases += [('node.links', {'interfaces': 'eth0'}),
               ('node.links', {'interfaces': ['eth0'] * 5000})]
+    # DRBD: names, numbers, addresses and host names that reach a
+    # resource file or drbdadm; LVs of other pools.
+    good = dict(POOL, resource='r1', minor=10, port=7790, lv=LV,
+                address='10.0.5.1', peer='s2', peer_address='10.0.5.2')
+    for key, values in (
+            ('resource', BAD_NAMES + ['all', 'a' * 64]),
+            ('minor', [-1, 1048576, '10', None, True, 1.5]),
+            ('port', [0, 65536, '7790', None, True]),
+            ('lv', BAD_NAMES),
+            ('address', ['10.0.5.1; id', '10.0.5.1\n', '999.1.1.1', '',
+                         None, 'host', '10.0.5.0/24']),
+            ('peer_address', ['::1 }', 'x', None]),
+            ('peer', BAD_NAMES[:16] + ['-s2', 's2.', 'a' * 70]),
+            ('protocol', ['D', 'c', '', None, ['C']])):
+        for bad in values:
+            cases.append(('drbd.write', dict(good, **{key: bad})))
+    for vg, thin in (('rhel', 'root'), ('arca', 'other')):
+        cases.append(('drbd.write', dict(good, vg=vg, thin=thin)))
+    cases.append(('drbd.write', dict(good, disk='/dev/sda')))
+    for op in ('create_md', 'up', 'down', 'secondary', 'status',
+               'skip_initial_sync', 'resize', 'remove', 'primary'):
+        for bad in BAD_NAMES + ['all']:
+            cases.append(('drbd.' + op, {'resource': bad}))
+        cases.append(('drbd.' + op, dict(POOL, resource='r1')))
+    for bad in ('yes', 1, None, 'true'):
+        cases.append(('drbd.primary', {'resource': 'r1', 'force': bad}))
     # Operations and arguments that do not exist.
     cases += [('pool.destroy', POOL), ('exec', {'argv': ['id']}),
               ('', {}), (None, {}), ('pool.get', dict(POOL, name=LV,
@@ -237,6 +264,63 @@ class OperationTestCase(base.TestCase):
         self.assertEqual([ganesha_config.ClientRule('10.0.0.3', 'ro',
                                                     'no_root_squash')],
                          keep(None))
+
+
+@ddt.ddt
+class DRBDOperationTestCase(base.TestCase):
+    """The agent's DRBD operations act on Arca's resources only."""
+
+    def setUp(self):
+        super().setUp()
+        self.node = operations.Node(self.executor)
+        self.useFixture(fixtures.MockPatchObject(
+            operations.Node, 'hostname', return_value='s1'))
+
+    def test_write_renders_both_sides_on_the_node(self):
+        self.executor.on('lvs', stdout=(
+            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
+            '"lv_size":"1073741824","lv_attr":"Vwi-a-tz--","lv_tags":"",'
+            '"origin":"","pool_lv":"pool","segtype":"thin",'
+            '"data_percent":"0","metadata_percent":""}]}]}' % LV))
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.assertTrue(self.node.call('drbd.write', dict(
+            POOL, resource='r1', minor=10, port=7790, lv=LV,
+            address='10.0.5.1', peer='s2', peer_address='10.0.5.2')))
+        text = self.executor.input_for('tee')
+        disk = '/dev/arca/' + LV
+        self.assertEqual(2, text.count('disk %s;' % disk))
+        self.assertIn('on s1 {', text)
+        self.assertIn('address ipv4 10.0.5.1:7790;', text)
+        self.assertIn('on s2 {', text)
+        self.assertIn('address ipv4 10.0.5.2:7790;', text)
+
+    def test_lv_of_another_pool_gets_no_file(self):
+        self.executor.on('lvs', stdout=(
+            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
+            '"lv_size":"1073741824","lv_attr":"-wi-a-----","lv_tags":"",'
+            '"origin":"","pool_lv":"","segtype":"linear",'
+            '"data_percent":"","metadata_percent":""}]}]}' % LV))
+        self.assertRaises(exception.InvalidInput, self.node.call,
+                          'drbd.write', dict(
+                              POOL, resource='r1', minor=10, port=7790,
+                              lv=LV, address='10.0.5.1', peer='s2',
+                              peer_address='10.0.5.2'))
+        self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
+
+    @ddt.data('create_md', 'up', 'down', 'secondary', 'status',
+              'skip_initial_sync', 'resize', 'primary')
+    def test_resource_without_arca_file_untouched(self, op):
+        # Someone else's resource r0 (its own file, or the kernel only).
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.assertRaises(exception.NotFound, self.node.call,
+                          'drbd.' + op, {'resource': 'r0'})
+        self.assertEqual([('cat', '/etc/drbd.d/arca-r0.res')],
+                         self.executor.commands)
+
+    def test_remove_without_arca_file_is_done(self):
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.assertIsNone(self.node.call('drbd.remove', {'resource': 'r0'}))
+        self.assertEqual(['cat'], [c[0] for c in self.executor.commands])
 
 
 class ProtocolTestCase(base.TestCase):

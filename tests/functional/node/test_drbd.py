@@ -1,8 +1,13 @@
-"""DRBD mirror of a thin LV between the two storage nodes."""
+"""DRBD mirror of a thin LV between the two storage nodes.
+
+The resources are driven through each node's agent, as the services do;
+the filesystem on the DRBD device through the node library.
+"""
 
 from arca_openstack.node import drbd
 from arca_openstack.node import lvm
 from arca_openstack.node import xfs
+from arca_openstack.wire import remote
 from tests.functional import base
 
 RES = 'ft-mirror'
@@ -19,11 +24,9 @@ class DRBDTestCase(base.FunctionalTestCase):
         self.nodes = [self.lab.node('s1'), self.lab.node('s2')]
         self.ex = [self.node_executor(n) for n in self.nodes]
         self.pools = [lvm.ThinPool(e, base.VG, base.POOL) for e in self.ex]
-        self.drbd = [drbd.DRBD(e) for e in self.ex]
+        self.drbd = [remote.Node(n.agent_client(), base.VG, base.POOL).drbd
+                     for n in self.nodes]
         self.fs = [xfs.XFS(e) for e in self.ex]
-        self.peers = [drbd.Peer(n.hostname, n.address,
-                                '/dev/%s/%s' % (base.VG, LV))
-                      for n in self.nodes]
         for i in (0, 1):
             self.addCleanup(self._clean, i)
 
@@ -31,21 +34,26 @@ class DRBDTestCase(base.FunctionalTestCase):
         if not self.nodes[i].running:
             self.nodes[i].start()
         self.fs[i].unmount(MNT)
-        self.drbd[i].remove_resource(RES)
+        self.drbd[i].remove(RES)
         self.pools[i].remove(LV)
 
     def _setup_both(self):
         for i in (0, 1):
             for _ in range(2):  # every step twice: idempotent
                 self.pools[i].create(LV, 1)
-                self.drbd[i].write_resource(RES, MINOR, PORT,
-                                            self.peers[i],
-                                            self.peers[1 - i])
+                peer = self.nodes[1 - i]
+                self.drbd[i].write(RES, MINOR, PORT, LV,
+                                   self.nodes[i].address, peer.hostname,
+                                   peer.address)
                 self.drbd[i].create_md(RES)
                 self.drbd[i].up(RES)
 
     def test_mirror_failover_and_resize(self):
         self._setup_both()
+        # Rendered on each node from the same values: the same bytes.
+        texts = [n.sh('cat /etc/drbd.d/arca-%s.res' % RES).stdout
+                 for n in self.nodes]
+        self.assertEqual(texts[0], texts[1])
         self.drbd[0].wait_connected(RES, timeout=60)
         # New empty volume: no initial sync.
         self.assertTrue(self.drbd[0].skip_initial_sync(RES))
