@@ -39,9 +39,14 @@ def _hostile_requests():
                      ('arca', None), (None, 'pool'), ('arca\n', 'pool')):
         cases.append(('pool.remove', {'vg': vg, 'thin': thin, 'name': LV}))
         cases.append(('fs.mkfs', {'vg': vg, 'thin': thin, 'name': LV}))
+        cases.append(('pool.capacity', {'vg': vg, 'thin': thin}))
+    for names in ([LV, '../etc'], [None], LV, [LV] * 5000):
+        cases.append(('pool.lookup', dict(POOL, names=names)))
     lv_ops = [
         ('pool.get', {}), ('pool.create', {'size_gib': 1}),
         ('pool.extend', {'size_gib': 1}), ('pool.remove', {}),
+        ('pool.reduce', {'size_gib': 1}),
+        ('pool.replace_tags', {'tags': ['arca.x=1']}),
         ('pool.add_tags', {'tags': ['arca.x=1']}),
         ('pool.remove_tags', {'tags': ['arca.x=1']}),
         ('pool.update_tags', {'fields': {'svm': SVM}}),
