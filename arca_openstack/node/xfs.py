@@ -7,6 +7,13 @@ directory of the node's root filesystem, and freezing, growing, quota
 setting or measuring it would act on that root filesystem instead. (umount
 needs no such check: it refuses a path that is not a mountpoint.)
 
+No command here names a path inside a mounted filesystem: its clients
+write it, as root if their access allows it, and may plant symbolic links
+there that a command given such a path would follow. Commands name the
+device or the mountpoint, the filesystem's root, which is a directory of
+the node's own (under :data:`MOUNT_BASE`) until the filesystem is mounted
+on it.
+
 Callers serialise operations on one filesystem with the lock of its LV.
 """
 
@@ -389,18 +396,6 @@ class XFS(object):
         if result.exit_code != 0 or result.stderr.strip():
             raise self._fail(cmd, result)
         return result.stdout
-
-    def set_project(self, mountpoint, directory, project_id):
-        """Make ``directory`` (and all below it) XFS project ``project_id``.
-
-        The filesystem must be mounted with ``prjquota``.
-        """
-        mountpoint = _mountpoint(mountpoint)
-        directory = _path(directory, mountpoint, 'project directory')
-        project_id = _project_id(project_id)
-        self._require_mounted(mountpoint)
-        self._quota(mountpoint, 'project -s -p %s %d' % (directory,
-                                                         project_id))
 
     def set_project_limit(self, mountpoint, project_id, size_bytes):
         """Hard block limit of a project in bytes (0 removes the limit)."""

@@ -44,6 +44,42 @@ class FilesystemQuotaTestCase(base.TestCase):
         self.executor.on('xfs_quota', exit_code=exit_code, stderr=stderr)
         self.assertRaises(exception.CommandFailed, self.quota.enable, MNT)
 
+    def test_enable_skips_links_and_special_files(self):
+        """The walk skips what a tenant planted: not an error.
+
+        xfs_quota says so on stderr for each link, FIFO, socket or device
+        node, and exits 0.
+        """
+        self.mounted()
+        self.executor.on('xfs_quota', stderr=''.join(
+            'xfs_quota: skipping special file %s/%s\n' % (MNT, name)
+            for name in ('l', 'sub/deeper/up', 'fifo', 'a b')))
+        self.quota.enable(MNT)
+
+    @ddt.data(
+        # An error among skipped files: the error is what is reported.
+        ('xfs_quota: skipping special file %s/l\n'
+         'xfs_quota: cannot set project on %s/d: Operation not permitted\n'
+         % (MNT, MNT),
+         'xfs_quota: cannot set project on %s/d: Operation not permitted'
+         % MNT),
+        ('xfs_quota: cannot stat file %s/x\n' % MNT,
+         'xfs_quota: cannot stat file %s/x' % MNT),
+        # A skip outside this filesystem's tree.
+        ('xfs_quota: skipping special file /var/lib/arca/mnt/share-2/l\n',
+         'xfs_quota: skipping special file /var/lib/arca/mnt/share-2/l'),
+        ('xfs_quota: skipping special file %s\n' % MNT,
+         'xfs_quota: skipping special file %s' % MNT),
+        # A name with a line break: its second part is no skip.
+        ('xfs_quota: skipping special file %s/a\nb\n' % MNT, 'b'))
+    @ddt.unpack
+    def test_enable_other_stderr_fails(self, stderr, reported):
+        self.mounted()
+        self.executor.on('xfs_quota', stderr=stderr)
+        err = self.assertRaises(exception.CommandFailed, self.quota.enable,
+                                MNT)
+        self.assertEqual(reported, err.stderr)
+
     @ddt.data('/var/lib/arca/mnt', '/etc', '/var/lib/arca/mnt/../x',
               '/var/lib/arca/mnt/-x', '/var/lib/arca/mnt/a b', None)
     def test_bad_mountpoint_no_command(self, mountpoint):

@@ -62,7 +62,6 @@ class XFSTestCase(base.TestCase):
             lambda: self.xfs.freeze(mountpoint),
             lambda: self.xfs.unfreeze(mountpoint),
             lambda: self.xfs.usage(mountpoint),
-            lambda: self.xfs.set_project(mountpoint, MNT + '/share', 1),
             lambda: self.xfs.set_project_limit(mountpoint, 1, 1),
             lambda: self.xfs.project_usage(mountpoint, 1),
         )
@@ -77,15 +76,12 @@ class XFSTestCase(base.TestCase):
                           options)
         self.assertEqual([], self.executor.commands)
 
-    @ddt.data(('/var/lib/arca/mnt/other/share', 5),
-              (MNT, 5), ('/etc', 5), (MNT + '/../x', 5), (MNT + '/.x', 5),
-              (MNT + '/s 1', 5), (MNT + '/share', 0), (MNT + '/share', -1),
-              (MNT + '/share', 2 ** 32), (MNT + '/share', '5; x'),
-              (MNT + '/share', True))
-    @ddt.unpack
-    def test_bad_project_issue_no_command(self, directory, project_id):
-        self.assertRaises(exception.InvalidInput, self.xfs.set_project, MNT,
-                          directory, project_id)
+    @ddt.data(0, -1, 2 ** 32, '5; x', True, None)
+    def test_bad_project_issue_no_command(self, project_id):
+        self.assertRaises(exception.InvalidInput,
+                          self.xfs.set_project_limit, MNT, project_id, 1)
+        self.assertRaises(exception.InvalidInput, self.xfs.project_usage,
+                          MNT, project_id)
         self.assertEqual([], self.executor.commands)
 
     @ddt.data(-1, 1.5, '1g', True, 2 ** 61, None)
@@ -433,18 +429,6 @@ class XFSTestCase(base.TestCase):
 
     # -- project quotas --
 
-    def test_set_project(self):
-        self.mounted()
-        self.executor.on('xfs_quota', stdout=(
-            'Setting up project 42 (path %s/share)...\nProcessed 1 '
-            '(/etc/projects and cmdline) paths for project 42 with '
-            'recursion depth infinite (-1).\n' % MNT))
-        self.xfs.set_project(MNT, MNT + '/share', 42)
-        self.assertCommands(
-            FINDMNT + (MNT,),
-            ('xfs_quota', '-x', '-c', 'project -s -p %s/share 42' % MNT,
-             MNT))
-
     def test_set_project_limit(self):
         self.mounted()
         self.xfs.set_project_limit(MNT, 42, 10 * 1024 ** 3)
@@ -465,11 +449,10 @@ class XFSTestCase(base.TestCase):
         self.assertRaises(exception.CommandFailed,
                           self.xfs.set_project_limit, MNT, 42, 1)
 
-    @ddt.data('set_project', 'set_project_limit', 'project_usage')
+    @ddt.data('set_project_limit', 'project_usage')
     def test_quota_needs_mounted(self, method):
         self.not_mounted()
-        args = {'set_project': (MNT, MNT + '/s', 1),
-                'set_project_limit': (MNT, 1, 1),
+        args = {'set_project_limit': (MNT, 1, 1),
                 'project_usage': (MNT, 1)}[method]
         self.assertRaises(exception.NotFound, getattr(self.xfs, method),
                           *args)
