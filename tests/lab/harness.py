@@ -215,6 +215,17 @@ def netns_connect(netns, host, port, timeout=5.0):
     raise box.get('err') or socket.timeout('connect to %s timed out' % host)
 
 
+def connect_agent(params):
+    """A new client of a lab node's agent, from Node.agent_params()."""
+    address, netns = params['address'], params['netns']
+    connection = agent_client.SSHConnection(
+        address, 'root', params['key_file'],
+        known_hosts_file=params['known_hosts'], connect_timeout=30,
+        sock_factory=functools.partial(netns_connect, netns, address, 22,
+                                       30))
+    return agent_client.ssh_client(connection, AGENT)
+
+
 @dataclasses.dataclass
 class NodeSpec:
     name: str
@@ -342,13 +353,18 @@ class Node(object):
         over a new connection, as in a deployment.
         """
         if self._agent is None:
-            connection = agent_client.SSHConnection(
-                self.address, 'root', self.lab.key_file,
-                known_hosts_file=self.lab.known_hosts, connect_timeout=30,
-                sock_factory=functools.partial(
-                    netns_connect, self.lab.netns, self.address, 22, 30))
-            self._agent = agent_client.ssh_client(connection, AGENT)
+            self._agent = connect_agent(self.agent_params())
         return self._agent
+
+    def agent_params(self):
+        """What another process needs to reach this node's agent.
+
+        JSON-serialisable, for :func:`connect_agent` in a worker process
+        (Cinder and Manila cannot share one process).
+        """
+        return {'address': self.address, 'netns': self.lab.netns,
+                'key_file': self.lab.key_file,
+                'known_hosts': self.lab.known_hosts}
 
     def run(self, *argv, check=True, timeout=None, input=None):
         """Run argv as root in the guest; returns executor Result."""
