@@ -8,6 +8,12 @@ sparse, so making or growing it costs nothing until data is written.
 
 Sizes only ever grow here: ``truncate -s >N`` never shrinks a file, so a
 retried or misordered call cannot cut data off.
+
+Clients write this filesystem and may replace the file by a symbolic
+link, a FIFO or a device node. The node agent answers these commands
+itself without following a link and on regular files only (see
+:mod:`arca_openstack.agent.builtins`); what it refuses is reported here
+as :class:`Conflict`, and nothing is changed.
 """
 
 from arca_openstack import exception
@@ -27,26 +33,40 @@ def _bytes(value):
     return validate.integer(value, 'file size in bytes', 1, MAX_BYTES)
 
 
+# What the agent says of an image file that is not a regular file.
+_NOT_REGULAR = ('Too many levels of symbolic links', 'not a regular file')
+
+
 class RawFile(object):
     """The image file of mounted volume LVs on one node."""
 
     def __init__(self, executor):
         self.executor = executor
 
+    def _run(self, *cmd):
+        """Run ``cmd`` on the image file; a non-file is a Conflict."""
+        result = self.executor.execute(*cmd, check_exit_code=False)
+        if result.exit_code != 0:
+            if any(text in (result.stderr or '') for text in _NOT_REGULAR):
+                raise exception.Conflict(
+                    what='volume image file', name=cmd[-1],
+                    reason='it is a symbolic link or not a regular file '
+                    '(replaced by a client?); it is left as it is')
+            raise exception.CommandFailed(cmd, result.exit_code,
+                                          result.stdout, result.stderr)
+        return result
+
     def size(self, lv_name):
         """Size of the LV's image file in bytes, or None if it has none.
 
         The LV must be mounted at its mountpoint (the caller checks).
         """
-        target = path(lv_name)
-        result = self.executor.execute('stat', '-c', '%s', target,
-                                       check_exit_code=False)
-        if result.exit_code != 0:
-            if 'No such file' in (result.stderr or ''):
+        try:
+            result = self._run('stat', '-c', '%s', path(lv_name))
+        except exception.CommandFailed as err:
+            if 'No such file' in (err.stderr or ''):
                 return None
-            raise exception.CommandFailed(('stat', '-c', '%s', target),
-                                          result.exit_code, result.stdout,
-                                          result.stderr)
+            raise
         text = result.stdout.strip()
         if not text.isdigit():
             raise exception.ParseError(what='stat',
@@ -61,8 +81,8 @@ class RawFile(object):
         """
         target = path(lv_name)
         size_bytes = _bytes(size_bytes)
-        self.executor.execute('truncate', '-s', '>%d' % size_bytes, target)
-        self.executor.execute('chmod', MODE, target)
+        self._run('truncate', '-s', '>%d' % size_bytes, target)
+        self._run('chmod', MODE, target)
 
     def grow(self, lv_name, size_bytes):
         """Grow an existing file to at least ``size_bytes``.
@@ -75,6 +95,5 @@ class RawFile(object):
             raise exception.NotFound(what='volume image file',
                                      name=path(lv_name))
         if current < size_bytes:
-            self.executor.execute('truncate', '-s', '>%d' % size_bytes,
-                                  path(lv_name))
+            self._run('truncate', '-s', '>%d' % size_bytes, path(lv_name))
         return max(current, size_bytes)

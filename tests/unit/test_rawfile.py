@@ -92,3 +92,22 @@ class NewFiltersTestCase(base.TestCase):
               ('umount', '-l', '/var/lib/cinder/mnt/arca/' + 'a' * 32))
     def test_refused(self, cmd):
         self.assertFalse(rootwrap_check.allowed(cmd))
+
+
+@ddt.ddt
+class NotARegularFileTestCase(base.TestCase):
+    """What the agent refuses (a link, a FIFO) is a clear Conflict."""
+
+    @ddt.data('stat: cannot statx \'x\': Too many levels of symbolic links',
+              'truncate: cannot open \'x\' for writing: not a regular file')
+    def test_refused_image_is_a_conflict(self, stderr):
+        self.executor.on('stat', exit_code=1, stderr=stderr)
+        self.executor.on('truncate', exit_code=1, stderr=stderr)
+        raw = rawfile.RawFile(self.executor)
+        for call in (lambda: raw.size('vol-1'),
+                     lambda: raw.create('vol-1', 1024),
+                     lambda: raw.grow('vol-1', 1024)):
+            err = self.assertRaises(exception.Conflict, call)
+            self.assertIn('volume.raw', str(err))
+            self.assertIn('symbolic link', str(err))
+        self.assertNotIn('chmod', [c[0] for c in self.executor.commands])
