@@ -128,13 +128,18 @@ class PoolTestBase(test_svm.SVMTestBase):
             name, netns.interface_names(name).inner)).stdout
         return json.loads(out)[0]
 
-    def vlan_interfaces(self, vlan):
-        """Names of the root namespace's VLAN interfaces of ``vlan``."""
+    def vlan_interfaces(self, vlan, parent):
+        """The root namespace's VLAN interfaces of ``vlan`` on ``parent``.
+
+        Only that parent's: other tests' SVMs leave the shared VLAN
+        interface of their own parent behind, by design.
+        """
         links = json.loads(self.sh(self.s1, 'ip -j -d link show').stdout)
         return sorted(
             link['ifname'] for link in links
             if (link.get('linkinfo') or {}).get('info_kind') == 'vlan'
-            and link['linkinfo']['info_data']['id'] == vlan)
+            and link['linkinfo']['info_data']['id'] == vlan
+            and link.get('link') == parent)
 
 
 class DocumentedPoolsTestCase(PoolTestBase):
@@ -178,7 +183,7 @@ class DocumentedPoolsTestCase(PoolTestBase):
         if pool.mode == 'vlan':
             self.assertEqual([netns.vlan_interface_name(pool.parent,
                                                         pool.vlan)],
-                             self.vlan_interfaces(pool.vlan))
+                             self.vlan_interfaces(pool.vlan, pool.parent))
         for name, _record in names:
             self._remove_svm(name)
 
@@ -215,7 +220,7 @@ class SharedVlanTestCase(PoolTestBase):
         # One VLAN interface on eth1, a private macvlan per SVM, each with
         # its own MAC.
         self.assertEqual([netns.vlan_interface_name('eth1', 100)],
-                         self.vlan_interfaces(100))
+                         self.vlan_interfaces(100, 'eth1'))
         macs = set()
         for name, _record in svms + [manila_svm]:
             link = self.inner_link(name)
@@ -260,7 +265,7 @@ class SharedVlanTestCase(PoolTestBase):
             self.assertEqual(digests[i], self.sha256(
                 client, '/mnt/%s/d' % lvs[i]))
         self.assertEqual([netns.vlan_interface_name('eth1', 100)],
-                         self.vlan_interfaces(100))
+                         self.vlan_interfaces(100, 'eth1'))
 
 
 class LegacyVlanTestCase(PoolTestBase):
