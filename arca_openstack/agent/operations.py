@@ -418,15 +418,29 @@ def node_links(node, interfaces):
 
 # ---------------------------------------------------------------- DRBD
 
-def _arca_resource(node, resource):
-    """Refuse a resource this package did not write.
+def _is_arca_resource(node, resource):
+    """True if this package wrote the resource's file.
 
     Arca's resources each have their own file (written by drbd.write,
     which drbdadm refuses for a name defined elsewhere): without it, the
     name is not Arca's and nothing is done.
     """
-    if files.read(node.executor, drbd.resource_path(resource)) is None:
+    return files.read(node.executor,
+                      drbd.resource_path(resource)) is not None
+
+
+def _require_arca_resource(node, resource):
+    if not _is_arca_resource(node, resource):
         raise exception.NotFound(what='Arca DRBD resource', name=resource)
+
+
+def _on_arca_resource(verb):
+    """The handler of ``drbd.<verb>``: the library's method, Arca's only."""
+    def handler(node, resource):
+        _require_arca_resource(node, resource)
+        return getattr(node.drbd, verb)(resource)
+    handler.__name__ = 'drbd_' + verb
+    return handler
 
 
 @operation('drbd.write', pooled=True)
@@ -445,58 +459,21 @@ def drbd_write(node, pool, resource, minor, port, lv, address, peer,
         drbd.Peer(peer, peer_address, disk), protocol=protocol)
 
 
-@operation('drbd.create_md')
-def drbd_create_md(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.create_md(resource)
-
-
-@operation('drbd.up')
-def drbd_up(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.up(resource)
-
-
-@operation('drbd.down')
-def drbd_down(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.down(resource)
+for _verb in ('create_md', 'up', 'down', 'secondary', 'status',
+              'skip_initial_sync', 'resize'):
+    operation('drbd.' + _verb)(_on_arca_resource(_verb))
 
 
 @operation('drbd.primary')
 def drbd_primary(node, resource, force=False):
-    _arca_resource(node, resource)
+    _require_arca_resource(node, resource)
     return node.drbd.primary(resource, force=force)
-
-
-@operation('drbd.secondary')
-def drbd_secondary(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.secondary(resource)
-
-
-@operation('drbd.status')
-def drbd_status(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.status(resource)
-
-
-@operation('drbd.skip_initial_sync')
-def drbd_skip_initial_sync(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.skip_initial_sync(resource)
-
-
-@operation('drbd.resize')
-def drbd_resize(node, resource):
-    _arca_resource(node, resource)
-    return node.drbd.resize(resource)
 
 
 @operation('drbd.remove')
 def drbd_remove(node, resource):
     """Down and delete an Arca resource; done already without its file."""
-    if files.read(node.executor, drbd.resource_path(resource)) is None:
+    if not _is_arca_resource(node, resource):
         return None
     return node.drbd.remove_resource(resource)
 
