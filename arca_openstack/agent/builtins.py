@@ -25,6 +25,8 @@ import signal
 import stat
 
 from arca_openstack.node import executor
+from arca_openstack.node import export
+from arca_openstack.node import rawfile
 
 # Files in Arca's own directories: root-owned, never writable by a
 # tenant (the mounted filesystems under /var/lib/arca/mnt are not among
@@ -35,8 +37,8 @@ _STATE = (r'(?:/var/lib/arca(?!/mnt(?:/|\Z))|/run/arca|/var/log/arca|'
           r'/etc/drbd\.d)(?:%s)+' % _COMPONENT)
 # An LV's mountpoint (the directory, root's), and the image file of a
 # volume in it: the only tenant-writable path handled here.
-_MOUNT = r'/var/lib/arca/mnt/[A-Za-z0-9][A-Za-z0-9+_.-]*'
-_IMAGE = _MOUNT + r'/volume\.raw'
+_MOUNT = re.escape(export.MOUNT_BASE) + r'/[A-Za-z0-9][A-Za-z0-9+_.-]*'
+_IMAGE = _MOUNT + '/' + re.escape(rawfile.FILE_NAME)
 _SIGNALS = {'-0': 0, '-HUP': signal.SIGHUP, '-TERM': signal.SIGTERM,
             '-KILL': signal.SIGKILL}
 _FORMS = []
@@ -137,24 +139,13 @@ def mv(argv, stdin):
     return _ok()
 
 
-@_form('rm', '-f', _STATE)
-def rm(argv, stdin):
-    path = argv[2]
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as err:
-        return _fail('rm', "cannot remove '%s'" % path, err)
-    return _ok()
+def _remove(path, tree):
+    """``rm -f`` (``tree``: ``rm -rf``); gone already is done.
 
-
-@_form('rm', '-rf', _STATE)
-def rm_tree(argv, stdin):
-    """``rm -rf``; shutil.rmtree walks by directory fd, never a link."""
-    path = argv[2]
+    shutil.rmtree walks by directory fd and never follows a link.
+    """
     try:
-        if os.path.isdir(path) and not os.path.islink(path):
+        if tree and os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)
         else:
             os.unlink(path)
@@ -163,6 +154,16 @@ def rm_tree(argv, stdin):
     except OSError as err:
         return _fail('rm', "cannot remove '%s'" % path, err)
     return _ok()
+
+
+@_form('rm', '-f', _STATE)
+def rm(argv, stdin):
+    return _remove(argv[2], tree=False)
+
+
+@_form('rm', '-rf', _STATE)
+def rm_tree(argv, stdin):
+    return _remove(argv[2], tree=True)
 
 
 @_form('mkdir', '-p', _STATE)
@@ -323,7 +324,7 @@ def _image(path, create=False):
             os.close(fd)
             if stat.S_ISLNK(mode):
                 raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
-            raise OSError(errno.EINVAL, 'not a regular file')
+            raise OSError(errno.EINVAL, rawfile.NOT_REGULAR)
         return fd
     finally:
         os.close(dfd)

@@ -16,6 +16,9 @@ itself without following a link and on regular files only (see
 as :class:`Conflict`, and nothing is changed.
 """
 
+import errno
+import os
+
 from arca_openstack import exception
 from arca_openstack.node import export
 from arca_openstack.node import validate
@@ -33,8 +36,10 @@ def _bytes(value):
     return validate.integer(value, 'file size in bytes', 1, MAX_BYTES)
 
 
-# What the agent says of an image file that is not a regular file.
-_NOT_REGULAR = ('Too many levels of symbolic links', 'not a regular file')
+# What the agent says of an image file that is a link (ELOOP) or not a
+# regular file (its own words).
+NOT_REGULAR = 'not a regular file'
+_REFUSED = (os.strerror(errno.ELOOP), NOT_REGULAR)
 
 
 class RawFile(object):
@@ -47,7 +52,7 @@ class RawFile(object):
         """Run ``cmd`` on the image file; a non-file is a Conflict."""
         result = self.executor.execute(*cmd, check_exit_code=False)
         if result.exit_code != 0:
-            if any(text in (result.stderr or '') for text in _NOT_REGULAR):
+            if any(text in (result.stderr or '') for text in _REFUSED):
                 raise exception.Conflict(
                     what='volume image file', name=cmd[-1],
                     reason='it is a symbolic link or not a regular file '
