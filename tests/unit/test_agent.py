@@ -15,7 +15,9 @@ from arca_openstack.node import svm
 from arca_openstack.wire import client
 from arca_openstack.wire import protocol
 from tests.unit import base
+from tests.unit import fake_node
 
+GiB = fake_node.GiB
 POOL = {'vg': 'arca', 'thin': 'pool'}
 LV = 'vol-11111111-2222-3333-4444-555555555555'
 SVM = 'cinder_0123456789abcdef0123456789abcdef'
@@ -241,11 +243,8 @@ class OperationTestCase(base.TestCase):
         self.assertEqual(set(protocol.OPERATIONS), set(operations.HANDLERS))
 
     def test_lv_of_another_thin_pool_is_not_formatted(self):
-        self.executor.on('lvs', stdout=(
-            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
-            '"lv_size":"1073741824","lv_attr":"Vwi-a-tz--","lv_tags":"",'
-            '"origin":"","pool_lv":"other","segtype":"thin",'
-            '"data_percent":"0","metadata_percent":""}]}]}' % LV))
+        self.executor.on('lvs', stdout=fake_node.rows_report(
+            fake_node.lv_row(LV, size=GiB, pool='other')))
         self.assertRaises(exception.InvalidInput, self.node.call,
                           'fs.mkfs', dict(POOL, name=LV))
         self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
@@ -282,11 +281,8 @@ class DRBDOperationTestCase(base.TestCase):
             operations.Node, 'hostname', return_value='s1'))
 
     def test_write_renders_both_sides_on_the_node(self):
-        self.executor.on('lvs', stdout=(
-            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
-            '"lv_size":"1073741824","lv_attr":"Vwi-a-tz--","lv_tags":"",'
-            '"origin":"","pool_lv":"pool","segtype":"thin",'
-            '"data_percent":"0","metadata_percent":""}]}]}' % LV))
+        self.executor.on('lvs', stdout=fake_node.rows_report(
+            fake_node.lv_row(LV, size=GiB)))
         self.executor.on('cat', exit_code=1, stderr='No such file')
         self.assertTrue(self.node.call('drbd.write', dict(
             POOL, resource='r1', minor=10, port=7790, lv=LV,
@@ -300,11 +296,9 @@ class DRBDOperationTestCase(base.TestCase):
         self.assertIn('address ipv4 10.0.5.2:7790;', text)
 
     def test_lv_of_another_pool_gets_no_file(self):
-        self.executor.on('lvs', stdout=(
-            '{"report":[{"lv":[{"lv_name":"%s","vg_name":"arca",'
-            '"lv_size":"1073741824","lv_attr":"-wi-a-----","lv_tags":"",'
-            '"origin":"","pool_lv":"","segtype":"linear",'
-            '"data_percent":"","metadata_percent":""}]}]}' % LV))
+        self.executor.on('lvs', stdout=fake_node.rows_report(
+            fake_node.lv_row(LV, size=GiB, attr='-wi-a-----', pool='',
+                             segtype='linear', data='')))
         self.assertRaises(exception.InvalidInput, self.node.call,
                           'drbd.write', dict(
                               POOL, resource='r1', minor=10, port=7790,
