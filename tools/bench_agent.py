@@ -75,7 +75,26 @@ def timed(func, *args):
     return time.monotonic() - started, result
 
 
-class CinderBench(object):
+class DriverBench(object):
+    """A driver that runs each operation both ways on one node."""
+
+    def __init__(self, node, make_driver, workdir, options):
+        self.node = node
+        self.bare = Counting(node.executor)
+        self.agent = CountingClient(node.agent_client())
+        self.driver, _conf = make_driver(self.agent, workdir, 'arca-bench',
+                                         options)
+
+    def use(self, way):
+        """Drive the node the ``way`` given (set-up again, no command)."""
+        drv = self.driver
+        drv.executor, drv.node_client = (
+            (self.bare, None) if way == 'bare' else (None, self.agent))
+        drv.do_setup(self.ctx)
+        return drv
+
+
+class CinderBench(DriverBench):
 
     OPS = ('first volume', 'create', 'snapshot', 'clone', 'from snapshot',
            'attach', 'detach', 'extend', 'revert', 'delete', 'last delete')
@@ -88,15 +107,11 @@ class CinderBench(object):
         objects.register_all()
         self.objects = objects
         self.ctx = context.get_admin_context()
-        self.node = node
         options = {'volume_backend_name': 'arca', 'arca_address_pools':
                    POOLS, 'arca_svm_name_prefix': 'bench_',
                    'arca_command_timeout': 1800,
                    'max_over_subscription_ratio': 20}
-        self.bare = Counting(node.executor)
-        self.agent = CountingClient(node.agent_client())
-        self.driver, _conf = backends.cinder_driver(
-            self.agent, workdir, 'arca-bench', options)
+        super().__init__(node, backends.cinder_driver, workdir, options)
 
     def startup(self, pools):
         """do_setup + check_for_setup_error with ``pools`` address pools.
@@ -120,14 +135,6 @@ class CinderBench(object):
         finally:
             backends.CONF.clear_override('arca_address_pools',
                                          group='arca-bench')
-
-    def use(self, way):
-        """Drive the node the ``way`` given (set-up again, no command)."""
-        drv = self.driver
-        drv.executor, drv.node_client = (
-            (self.bare, None) if way == 'bare' else (None, self.agent))
-        drv.do_setup(self.ctx)
-        return drv
 
     def volume(self, project, size=1):
         return self.objects.Volume(
@@ -189,7 +196,7 @@ class CinderBench(object):
         return took
 
 
-class ManilaBench(object):
+class ManilaBench(DriverBench):
     """The Manila driver as manila-share calls it.
 
     driver_handles_share_servers=False, per-project SVMs from an address
@@ -204,7 +211,6 @@ class ManilaBench(object):
     def __init__(self, node, workdir):
         from manila import context
         self.ctx = context.get_admin_context()
-        self.node = node
         options = {'share_backend_name': 'arca-bench',
                    'driver_handles_share_servers': False,
                    'arca_volume_group': 'arca', 'arca_thin_pool': 'pool',
@@ -213,18 +219,7 @@ class ManilaBench(object):
                    'arca_svm_name_prefix': 'mbench_',
                    'arca_command_timeout': 1800,
                    'max_over_subscription_ratio': 20}
-        self.bare = Counting(node.executor)
-        self.agent = CountingClient(node.agent_client())
-        self.driver, _conf = backends.manila_driver(
-            self.agent, workdir, 'arca-bench', options)
-
-    def use(self, way):
-        """Drive the node the ``way`` given (set-up again, no command)."""
-        drv = self.driver
-        drv.executor, drv.node_client = (
-            (self.bare, None) if way == 'bare' else (None, self.agent))
-        drv.do_setup(self.ctx)
-        return drv
+        super().__init__(node, backends.manila_driver, workdir, options)
 
     @staticmethod
     def share(project, size=1):
