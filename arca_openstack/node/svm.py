@@ -156,13 +156,26 @@ class SVMManager(object):
                                           indent=1) + '\n')
 
     def _build(self, name, network):
-        self._plumb(name, network)
+        ifname = self._plumb(name, network)
         self.ganesha.configure(name, self.bind_addresses(network))
         self.ganesha.start(name)
+        self._set_gateways(name, network, ifname)
 
     def _plumb(self, name, network):
+        """The SVM's namespace, interface and addresses; its interface.
+
+        Not its default routes: :meth:`_set_gateways` adds them once its
+        Ganesha has started. Ganesha looks the node's hostname up in DNS
+        as it starts (its ID mapper's NFSv4 domain, and the credential
+        cache of its callbacks, Kerberos or not), from the SVM's
+        namespace. With no route to the node's name server the queries
+        fail at once; through a tenant's gateway they go to the tenant's
+        network (with the node's name) and each waits out the resolver's
+        timeout: 13 s of a 15 s SVM start in the lab. Nothing is exported
+        yet, and the SVM's own subnet is reachable meanwhile.
+        """
         try:
-            self._setup_netns(name, network)
+            return self._setup_netns(name, network, gateways=False)
         except netns.VlanInUse as err:
             # Recorded SVMs of an earlier release hold the VLAN id in their
             # own namespaces: plug them again (onto the shared VLAN
@@ -176,7 +189,7 @@ class SVMManager(object):
                     record = self.get(other)
                     if record is not None:
                         self._setup_netns(other, record['network'])
-            self._setup_netns(name, network)
+            return self._setup_netns(name, network, gateways=False)
 
     def _legacy_vlan_holder(self, name, err):
         record = self.get(name)
@@ -184,11 +197,17 @@ class SVMManager(object):
         return bool(net) and (net.mode, net.parent, net.vlan) == (
             'vlan', err.parent, err.vlan)
 
-    def _setup_netns(self, name, network):
-        self.netns.setup(name, network.mode, list(network.addresses),
-                         gateways=list(network.gateways),
-                         parent=network.parent, vlan=network.vlan,
-                         bridge=network.bridge, mtu=network.mtu)
+    def _setup_netns(self, name, network, gateways=True):
+        return self.netns.setup(
+            name, network.mode, list(network.addresses),
+            gateways=list(network.gateways) if gateways else [],
+            parent=network.parent, vlan=network.vlan,
+            bridge=network.bridge, mtu=network.mtu)
+
+    def _set_gateways(self, name, network, ifname):
+        """The SVM's default routes (after its Ganesha started)."""
+        for gateway in network.gateways:
+            self.netns.set_gateway(name, gateway, ifname)
 
     @staticmethod
     def bind_addresses(network):
@@ -209,14 +228,14 @@ class SVMManager(object):
             record = self.get(name)
             if record is None:
                 raise exception.NotFound(what='SVM', name=name)
-            self._plumb(name, record['network'])
+            network = record['network']
+            ifname = self._plumb(name, network)
             exports = [self.ganesha.get_export(name, i)
                        for i in self.ganesha.export_ids(name)]
             if prepare_exports is not None:
                 prepare_exports(exports)
-            self.ganesha.ensure(name,
-                                self.bind_addresses(record['network']),
-                                exports)
+            self.ganesha.ensure(name, self.bind_addresses(network), exports)
+            self._set_gateways(name, network, ifname)
 
     def delete(self, name, unless=None):
         """Remove the SVM. Refuses while it still serves exports.

@@ -81,11 +81,53 @@ class SVMManagerTestCase(base.TestCase):
                              written['network']['addresses']),
                              gateways=tuple(written['network']['gateways'])))
         self.mgr.netns.setup.assert_called_once_with(
-            'svm_a', 'vlan', ['10.0.0.5/24'], gateways=['10.0.0.1'],
+            'svm_a', 'vlan', ['10.0.0.5/24'], gateways=[],
             parent='eth0', vlan=100, bridge=None, mtu=None)
         self.mgr.ganesha.configure.assert_called_once_with('svm_a',
                                                            ['10.0.0.5'])
         self.mgr.ganesha.start.assert_called_once_with('svm_a')
+        self.mgr.netns.set_gateway.assert_called_once_with(
+            'svm_a', '10.0.0.1', self.mgr.netns.setup.return_value)
+
+    def _order(self):
+        """The order of the netns and Ganesha steps, as a list."""
+        order = []
+        self.mgr.netns.setup.side_effect = (
+            lambda name, *a, **k: order.append(('setup', k['gateways'])))
+        self.mgr.netns.set_gateway.side_effect = (
+            lambda name, gw, ifname: order.append(('gateway', gw)))
+        for step in ('start', 'ensure'):
+            getattr(self.mgr.ganesha, step).side_effect = (
+                lambda *a, step=step: order.append(step))
+        return order
+
+    def test_create_gateways_after_ganesha_started(self):
+        # Ganesha's start-up DNS look-ups of the node's name must not go
+        # through a tenant's gateway (each would wait for its timeout).
+        net = svm.make_network('vlan', ['10.0.0.5/24', 'fd00::5/64'],
+                               ['10.0.0.1', 'fd00::1'], parent='eth0',
+                               vlan=100)
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        order = self._order()
+        self.mgr.create('svm_a', net)
+        self.assertEqual([('setup', []), 'start', ('gateway', '10.0.0.1'),
+                          ('gateway', 'fd00::1')], order)
+
+    def test_create_without_gateway(self):
+        net = svm.make_network('vlan', ['10.0.0.5/24'], parent='eth0',
+                               vlan=100)
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.mgr.create('svm_a', net)
+        self.mgr.ganesha.start.assert_called_once_with('svm_a')
+        self.mgr.netns.set_gateway.assert_not_called()
+
+    def test_create_start_fails_no_gateway(self):
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.mgr.ganesha.start.side_effect = exception.ServiceFailed(
+            service='ganesha', reason='x')
+        self.assertRaises(exception.ServiceFailed, self.mgr.create, 'svm_a',
+                          self.net)
+        self.mgr.netns.set_gateway.assert_not_called()
 
     def test_create_refuses_foreign_namespace(self):
         # A namespace of that name without Arca's record is someone
@@ -179,6 +221,16 @@ class SVMManagerTestCase(base.TestCase):
         self.mgr.ganesha.ensure.assert_called_once_with('svm_a',
                                                         ['10.0.0.5'], [exp])
         self.mgr.netns.setup.assert_called_once()
+        self.mgr.netns.set_gateway.assert_called_once_with(
+            'svm_a', '10.0.0.1', self.mgr.netns.setup.return_value)
+
+    def test_ensure_gateways_after_ganesha(self):
+        self.executor.on('cat', stdout=self._record())
+        self.mgr.ganesha.export_ids.return_value = []
+        order = self._order()
+        self.mgr.ensure('svm_a')
+        self.assertEqual([('setup', []), 'ensure', ('gateway', '10.0.0.1')],
+                         order)
 
     def test_ensure_unknown(self):
         self.executor.on('cat', exit_code=1, stderr='No such file')

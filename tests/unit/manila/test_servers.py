@@ -138,10 +138,14 @@ class ShareServerTestCase(fakes.DriverTestCase):
         self.assertEqual('arca.share_server=' + SERVER, record['owner'])
         self.assertEqual(json.loads(details['svm_network']),
                          record['network'])
-        self.driver.node_client.agent.svms.netns.setup.assert_called_once_with(
-            SERVER_SVM, 'vlan', ['10.1.0.5/24'], gateways=['10.1.0.1'],
+        netns = self.driver.node_client.agent.svms.netns
+        # The gateway once Ganesha runs (see SVMManager._plumb).
+        netns.setup.assert_called_once_with(
+            SERVER_SVM, 'vlan', ['10.1.0.5/24'], gateways=[],
             parent='eth1', vlan=200, bridge=None, mtu=1500)
         self.ganesha.start.assert_called_once_with(SERVER_SVM)
+        netns.set_gateway.assert_called_once_with(
+            SERVER_SVM, '10.1.0.1', netns.setup.return_value)
 
     def test_setup_failure_keeps_details_and_cleans_up(self):
         # No record before the set-up; the one it writes after.
