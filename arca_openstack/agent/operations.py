@@ -247,6 +247,11 @@ _CHECKS = {
     'size_gib': lambda v: _int(v, 'size in GiB', 1, validate.MAX_SIZE_GIB),
     'size_bytes': lambda v: _int(v, 'size in bytes', 0,
                                  validate.MAX_SIZE_GIB * lvm.GiB),
+    # Optional parts of exports.format_and_publish (None: not wanted).
+    'quota_bytes': lambda v: v if v is None else _int(
+        v, 'quota in bytes', 0, validate.MAX_SIZE_GIB * lvm.GiB),
+    'image_bytes': lambda v: v if v is None else _int(
+        v, 'image size in bytes', 1, rawfile.MAX_BYTES),
     'tags': _tags,
     'inherit': _tag_names,
     'fields': _tag_fields,
@@ -636,6 +641,37 @@ def exports_clone(node, pool, origin, name, size_gib, tags=(), options=()):
     info = pool.clone(origin, name, size_gib, tags=tags)
     exports_of(node, pool).mount_copy(name, options=options, info=info)
     return info
+
+
+@operation('exports.format_and_publish', pooled=True)
+def exports_format_and_publish(node, pool, svm, name, clients=(),
+                               mount_options=(), quota_bytes=None,
+                               image_bytes=None):
+    """A new LV's whole way to its export, in one request.
+
+    fs.mkfs, exports.mount, quota.enable and quota.set_limit (a share:
+    ``quota_bytes``), raw.create (a volume: ``image_bytes``), then
+    exports.publish to exactly ``clients``, with one look-up of the LV.
+    The LV is the one pool.create made in the caller's previous request
+    (the SVM is ensured between the two: the LV's svm tag keeps a
+    concurrent delete from removing the SVM). The quota and the image
+    file are made before the export exists, so no client sees the
+    filesystem without them.
+
+    Every step is idempotent and the XFS is never made again over one
+    that is there (:meth:`xfs.XFS.mkfs`), so the request, retried after a
+    crash anywhere in it, converges without touching the data.
+    """
+    info = _thin_lv(pool, name)
+    manager = exports_of(node, pool)
+    path = manager.format_and_mount(name, options=mount_options, info=info)
+    if quota_bytes is not None:
+        node.quota.enable(path)
+        node.quota.set_limit(path, quota_bytes)
+    if image_bytes is not None:
+        node.raw.create(name, image_bytes)
+    return manager.publish(svm, name, clients=clients,
+                           mount_options=mount_options, mounted=True)
 
 
 @operation('exports.unmount', pooled=True)

@@ -292,13 +292,13 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
             svm = self.svm_pools.svm_name(volume.project_id)
             # The LV first: its svm tag keeps a concurrent delete from
             # removing the SVM between ensure_svm and publish.
-            info = self.pool.create(lv, self._lv_size(size),
-                                    tags=self._volume_tags(volume))
+            self.pool.create(lv, self._lv_size(size),
+                             tags=self._volume_tags(volume))
             try:
                 record = self._ensure_new_svm(volume.project_id)
-                self.fs.mkfs(lv)
-                self.exports.publish(svm, lv, clients=(), info=info)
-                self.raw.create(lv, size * GiB)
+                # XFS, mount, image file and export, in one request.
+                self.exports.format_and_publish(svm, lv, clients=(),
+                                                image_bytes=size * GiB)
                 return {'provider_location': self._location(
                     svm, lv, record=record)}
             except Exception:

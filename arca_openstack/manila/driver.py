@@ -407,16 +407,15 @@ class ArcaShareDriver(driver.ShareDriver):
             svm = self._svm_for(share, share_server)
             # The LV first: its svm tag keeps a concurrent delete from
             # removing the SVM between ensuring and publishing.
-            info = self.pool.create(lv, self._lv_gib(size),
-                                    tags=self._share_tags(share, svm))
+            self.pool.create(lv, self._lv_gib(size),
+                             tags=self._share_tags(share, svm))
             try:
                 self._ensure_svm(svm, share, share_server)
-                self.fs.mkfs(lv)
-                self.exports.mount(lv, options=SHARE_MOUNT, info=info)
-                self.quota.enable(lv)
-                self.quota.set_limit(lv, size * GiB)
-                self.exports.publish(svm, lv, clients=(),
-                                     mount_options=SHARE_MOUNT, info=info)
+                # XFS, mount, quota (the limit set before anyone can
+                # mount) and the export closed to all, in one request.
+                self.exports.format_and_publish(
+                    svm, lv, clients=(), mount_options=SHARE_MOUNT,
+                    quota_bytes=size * GiB)
                 return self._locations(svm, lv)
             except Exception:
                 self._cleanup(lv, svm)

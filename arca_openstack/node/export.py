@@ -81,6 +81,24 @@ class ExportManager(object):
                            options=options)
         return path
 
+    def format_and_mount(self, lv_name, options=(), info=None):
+        """Make the XFS of a new LV and mount it at its mountpoint.
+
+        Idempotent: an XFS already on the LV is kept as it is, mounted or
+        not (:meth:`xfs.XFS.mkfs` never reformats), so a create retried
+        after a crash goes on where it stopped. An inactive LV (a retry
+        after a reboot) is activated first.
+
+        :param info: see :meth:`mount`.
+        """
+        path = mountpoint(lv_name)
+        device = self.pool.device_path(lv_name)
+        with locks.lv(self.pool.vg, lv_name):
+            self._activate(lv_name, info)
+            self.xfs.mkfs(device)
+            self.xfs.mount(device, path, options=options)
+        return path
+
     def mount_copy(self, lv_name, options=(), info=None):
         """Mount a new thin snapshot of a mounted XFS with its own UUID.
 

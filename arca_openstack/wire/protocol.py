@@ -24,8 +24,8 @@ from arca_openstack.node import svm
 
 AGENT = 'arca-node'
 # Raised with every change of OPERATIONS (2: node.links, exports.clone,
-# drbd.*).
-PROTOCOL = 2
+# drbd.*; 3: exports.format_and_publish).
+PROTOCOL = 3
 # A request or response line longer than this is refused unread (a status
 # of hundreds of exports stays far below it).
 MAX_LINE = 16 * 1024 * 1024
@@ -76,6 +76,9 @@ OPERATIONS = {
     'raw.grow': ('name', 'size_bytes'),
     'exports.mount': ('name', 'options'),
     'exports.clone': ('origin', 'name', 'size_gib', 'tags', 'options'),
+    'exports.format_and_publish': ('svm', 'name', 'clients',
+                                   'mount_options', 'quota_bytes',
+                                   'image_bytes'),
     'exports.unmount': ('name',),
     'exports.find': ('svm', 'name'),
     'exports.publish': ('svm', 'name', 'clients', 'read_only',

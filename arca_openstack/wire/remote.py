@@ -166,6 +166,22 @@ class Exports(_Group):
                           size_gib=size_gib, tags=list(tags),
                           options=list(options))
 
+    def format_and_publish(self, svm, name, clients=(), mount_options=(),
+                           quota_bytes=None, image_bytes=None):
+        """A new LV's XFS made, mounted, sized and published to ``svm``.
+
+        For the LV :meth:`Pool.create` made: its XFS (an existing one is
+        kept), mounted with ``mount_options``; a share's project quota of
+        ``quota_bytes``; a volume's image file of ``image_bytes``; then
+        the export to ``clients``. One request.
+
+        :returns: the :class:`ganesha_config.Export` now served.
+        """
+        return self._call('format_and_publish', svm=svm, name=name,
+                          clients=_clients(clients),
+                          mount_options=list(mount_options),
+                          quota_bytes=quota_bytes, image_bytes=image_bytes)
+
     def unmount(self, name):
         return self._call('unmount', name=name)
 

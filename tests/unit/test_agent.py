@@ -60,6 +60,8 @@ def _hostile_requests():
         ('exports.unmount', {}),
         ('exports.find', {'svm': SVM}),
         ('exports.publish', {'svm': SVM}),
+        ('exports.format_and_publish', {'svm': SVM, 'quota_bytes': 1,
+                                        'image_bytes': 1}),
         ('exports.set_clients', {'svm': SVM, 'clients': []}),
         ('exports.unpublish', {'svm': SVM}),
     ]
@@ -78,13 +80,14 @@ def _hostile_requests():
                       ('svms.get_export', {'export_id': 1}),
                       ('svms.ensure', POOL),
                       ('exports.publish', dict(POOL, name=LV)),
+                      ('exports.format_and_publish', dict(POOL, name=LV)),
                       ('svm_pools.release', dict(POOL,
                                                  settings=GOOD_SETTINGS)),
                       ('svm_pools.ensure', dict(
                           POOL, owner='arca.project=1',
                           settings=GOOD_SETTINGS))):
         for bad in BAD_SVMS:
-            key = 'svm' if op == 'exports.publish' else 'name'
+            key = 'svm' if op.startswith('exports.') else 'name'
             cases.append((op, dict(extra, **{key: bad})))
     # Sizes out of range or of the wrong type.
     for size in (0, -1, 2 ** 63, 1.5, '1', True, None, 10 ** 7):
@@ -94,6 +97,13 @@ def _hostile_requests():
         cases.append(('raw.grow', dict(POOL, name=LV, size_bytes=size)))
         cases.append(('quota.set_limit', dict(POOL, name=LV,
                                               size_bytes=size)))
+        for key in ('quota_bytes', 'image_bytes'):
+            if size is not None:  # None: no quota, no image file
+                cases.append(('exports.format_and_publish', dict(
+                    POOL, svm=SVM, name=LV, **{key: size})))
+    # An image file is never empty.
+    cases.append(('exports.format_and_publish', dict(
+        POOL, svm=SVM, name=LV, image_bytes=0)))
     # Tags and tag fields that would not be one LVM tag.
     for tags in (['a b'], ['x\n'], 'arca.x=1', [None], ['-x'], ['a' * 300],
                  ['t'] * 100):
@@ -115,6 +125,8 @@ def _hostile_requests():
                                             size_gib=1, options=options)))
         cases.append(('exports.publish', dict(POOL, svm=SVM, name=LV,
                                               mount_options=options)))
+        cases.append(('exports.format_and_publish', dict(
+            POOL, svm=SVM, name=LV, mount_options=options)))
         cases.append(('svms.ensure', dict(POOL, name=SVM, prefix_options=[
             ['snap-', options]])))
     # Client lists: networks, access levels, changes.
@@ -130,6 +142,8 @@ def _hostile_requests():
                                               clients=clients)))
         cases.append(('exports.set_clients', dict(POOL, svm=SVM, name=LV,
                                                   clients=clients)))
+        cases.append(('exports.format_and_publish', dict(
+            POOL, svm=SVM, name=LV, clients=clients)))
     # Networks of SVMs: VLAN ids, addresses, modes, interface names, MTU.
     good = dict(mode='vlan', addresses=['10.0.0.10/24'], gateways=[],
                 parent='eth1', vlan=100, bridge=None, mtu=None)
@@ -249,6 +263,14 @@ class OperationTestCase(base.TestCase):
                           'fs.mkfs', dict(POOL, name=LV))
         self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
 
+    def test_lv_of_another_thin_pool_is_not_formatted_and_published(self):
+        self.executor.on('lvs', stdout=fake_node.rows_report(
+            fake_node.lv_row(LV, size=GiB, pool='other')))
+        self.assertRaises(exception.InvalidInput, self.node.call,
+                          'exports.format_and_publish',
+                          dict(POOL, svm=SVM, name=LV, image_bytes=GiB))
+        self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
+
     def test_configured_pools(self):
         node = operations.Node(self.executor, pools=['data/tp'])
         self.assertRaises(exception.InvalidInput, node.call,
@@ -268,6 +290,94 @@ class OperationTestCase(base.TestCase):
         self.assertEqual([ganesha_config.ClientRule('10.0.0.3', 'ro',
                                                     'no_root_squash')],
                          keep(None))
+
+
+class FormatAndPublishTestCase(base.TestCase):
+    """exports.format_and_publish: a new LV's way to its export."""
+
+    MNT = '/var/lib/arca/mnt/' + LV
+
+    def setUp(self):
+        super().setUp()
+        self.executor = self.fake = fake_node.FakeNode()
+        self.node = operations.Node(self.fake)
+        self.node.svms.ganesha = mock.Mock()
+        self.node.svms.ganesha.serve.side_effect = self._served
+        self.served_after = []
+        self.node.call('pool.create', dict(POOL, name=LV, size_gib=2))
+        self.fake.reset()
+
+    def _served(self, *args, **kwargs):
+        self.served_after.append([c[0] for c in self.fake.commands])
+        return ganesha_config.Export(1, self.MNT, '/' + LV, ())
+
+    def _call(self, **args):
+        return self.node.call('exports.format_and_publish',
+                              dict(POOL, svm=SVM, name=LV, **args))
+
+    def test_share(self):
+        self._call(mount_options=['prjquota'], quota_bytes=GiB)
+        self.assertEqual(
+            [('lvs',), ('mkfs.xfs', '-q', '-K', '/dev/arca/' + LV),
+             ('findmnt',), ('mkdir',),
+             ('mount', '-t', 'xfs', '-o', 'prjquota', '/dev/arca/' + LV,
+              self.MNT),
+             ('findmnt',), ('xfs_quota', '-x', '-c',
+                            'project -s -p %s 1' % self.MNT, self.MNT),
+             ('findmnt',), ('xfs_quota', '-x', '-c',
+                            'limit -p bhard=%d 1' % GiB, self.MNT)],
+            [c if c[0] in ('mkfs.xfs', 'mount', 'xfs_quota') else c[:1]
+             for c in self.fake.commands])
+        # Exported last, closed to all, without a look at the mount.
+        self.assertEqual(1, len(self.served_after))
+        (svm, path, pseudo, clients), kwargs = (
+            self.node.svms.ganesha.serve.call_args)
+        self.assertEqual((SVM, self.MNT, '/' + LV, []),
+                         (svm, path, pseudo, clients))
+        self.assertIsNone(self.fake.lvs[LV]['image'])
+
+    def test_volume(self):
+        self._call(clients=[['10.0.0.21', 'rw']], image_bytes=GiB)
+        names = [c[0] for c in self.fake.commands]
+        self.assertEqual(1, names.count('lvs'))
+        self.assertNotIn('xfs_quota', names)
+        self.assertEqual(GiB, self.fake.lvs[LV]['image'])
+        # The image file is there before the export.
+        self.assertEqual(names, self.served_after[0])
+        self.assertEqual(LV, self.fake.mounts[self.MNT])
+        clients = self.node.svms.ganesha.serve.call_args[0][3]
+        self.assertEqual([ganesha_config.ClientRule(
+            '10.0.0.21', 'rw', 'no_root_squash')], clients)
+
+    def test_retry_keeps_the_filesystem(self):
+        # A crash after the filesystem was made and mounted (or after
+        # everything): the request again formats nothing.
+        self._call(image_bytes=GiB)
+        lv = self.fake.lvs[LV]
+        uuid = lv['uuid']
+        lv['image'] = 3 * GiB  # written by a client meanwhile
+        self.fake.reset()
+        self._call(image_bytes=GiB)
+        self.assertEqual(uuid, lv['uuid'])
+        self.assertEqual(3 * GiB, lv['image'])
+        names = [c[0] for c in self.fake.commands]
+        # mkfs.xfs refuses, blkid says XFS; already mounted.
+        self.assertEqual(['lvs', 'mkfs.xfs', 'blkid', 'findmnt'],
+                         names[:4])
+        self.assertNotIn('mount', names)
+
+    def test_retry_after_a_crash_before_the_mount(self):
+        self.node.call('fs.mkfs', dict(POOL, name=LV))
+        uuid = self.fake.lvs[LV]['uuid']
+        self._call(mount_options=['prjquota'], quota_bytes=GiB)
+        self.assertEqual(uuid, self.fake.lvs[LV]['uuid'])
+        self.assertEqual(LV, self.fake.mounts[self.MNT])
+
+    def test_missing_lv(self):
+        self.fake.lvs.clear()
+        self.assertRaises(exception.NotFound, self._call, image_bytes=GiB)
+        self.assertEqual(['lvs'], [c[0] for c in self.fake.commands])
+        self.node.svms.ganesha.serve.assert_not_called()
 
 
 @ddt.ddt
@@ -490,10 +600,10 @@ class ProcessSessionTestCase(base.TestCase):
         session = client.ProcessSession(
             [sys.executable, '-c',
              'import sys, time; print(\'{"agent": "arca-node", '
-             '"protocol": 1}\', flush=True); time.sleep(30)'])
+             '"protocol": 2}\', flush=True); time.sleep(30)'])
         self.addCleanup(session.close)
         err = self.assertRaises(protocol.ProtocolError, session.start, 30)
-        self.assertIn('protocol 1, this release speaks %d'
+        self.assertIn('protocol 2, this release speaks %d'
                       % protocol.PROTOCOL, str(err))
         self.assertIn('same release', str(err))
 

@@ -81,6 +81,30 @@ class ExportManagerTestCase(base.TestCase):
             '/dev/arca/vol-1', MNT, options=())
         self.pool.get.assert_not_called()
 
+    def test_format_and_mount(self):
+        self.assertEqual(MNT, self.mgr.format_and_mount(
+            'vol-1', options=('prjquota',),
+            info={'name': 'vol-1', 'active': True}))
+        self.assertEqual([mock.call.mkfs('/dev/arca/vol-1'),
+                          mock.call.mount('/dev/arca/vol-1', MNT,
+                                          options=('prjquota',))],
+                         self.mgr.xfs.mock_calls)
+        self.pool.get.assert_not_called()
+
+    def test_format_and_mount_activates_first(self):
+        # A create retried after a reboot: the LV is there, inactive.
+        info = {'name': 'vol-1', 'active': False}
+        self.pool.get.return_value = info
+        self.mgr.format_and_mount('vol-1')
+        self.pool.activate_locked.assert_called_once_with(info)
+        self.mgr.xfs.mkfs.assert_called_once_with('/dev/arca/vol-1')
+
+    def test_format_and_mount_missing_lv(self):
+        self.pool.get.return_value = None
+        self.assertRaises(exception.NotFound, self.mgr.format_and_mount,
+                          'vol-1')
+        self.assertEqual([], self.mgr.xfs.mock_calls)
+
     def test_mount_copy_missing_lv(self):
         self.pool.get.return_value = None
         self.assertRaises(exception.NotFound, self.mgr.mount_copy, 'vol-1')

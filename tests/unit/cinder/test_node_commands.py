@@ -41,10 +41,12 @@ CONNECTOR = {'ip': '10.0.0.21', 'host': 'compute1'}
 # log size, SIGHUP, two looks at the log) and the growth of filesystem
 # and image file (2); a larger one adds lvextend and truncate.
 # The agent looks an LV up itself before it formats, mounts, exports or
-# removes it (a caller's earlier look-up is not trusted), except in one
-# request that made the LV (a clone: snapshot, growth and mount).
+# removes it (a caller's earlier look-up is not trusted), once per
+# request: a new volume's XFS, mount, image file and export are one
+# request (exports.format_and_publish), a clone's snapshot, growth and
+# mount another (exports.clone, which made the LV: no look-up).
 MAX_COMMANDS = {
-    'create_volume': 22,
+    'create_volume': 21,
     'create_snapshot': 2,
     'create_cloned_volume': 22,
     'create_volume_from_snapshot': 22,
@@ -57,7 +59,7 @@ MAX_COMMANDS = {
 # Of those, the processes the agent starts (the rest it answers itself,
 # see arca_openstack.agent.builtins): LVM, mounts, XFS tools.
 MAX_PROCESSES = {
-    'create_volume': 6,
+    'create_volume': 5,
     'create_snapshot': 2,
     'create_cloned_volume': 7,
     'create_volume_from_snapshot': 7,
@@ -77,6 +79,7 @@ class NodeCommandsTestCase(base.TestCase):
         self.ctx = context.RequestContext('user', PROJECT, is_admin=False)
         self.counts = {}
         self.processes = {}
+        self.requests = []
         self._boot(others=3)
 
     def _boot(self, others):
@@ -87,6 +90,12 @@ class NodeCommandsTestCase(base.TestCase):
         self.driver.executor = self.node
         self.driver.do_setup(None)
         self.driver.node_client.agent.svms.netns = base.mock_netns()
+        call = self.driver.node_client.call
+
+        def request(op, *args, **kwargs):
+            self.requests.append(op)
+            return call(op, *args, **kwargs)
+        self.driver.node_client.call = request
         self._svm(others)
 
     def _svm(self, others):
@@ -110,6 +119,7 @@ class NodeCommandsTestCase(base.TestCase):
 
     def run_op(self, name, *args):
         self.node.reset()
+        del self.requests[:]
         result = getattr(self.driver, name)(*args)
         self.counts[name] = len(self.node.commands)
         self.processes[name] = sum(1 for cmd in self.node.commands
@@ -156,6 +166,15 @@ class NodeCommandsTestCase(base.TestCase):
         self.assertEqual(['/var/lib/arca/mnt/vol-' + VOL],
                          list(self.node.mounts))
         self.assert_bounds()
+
+    def test_create_volume_requests(self):
+        # The LV made, the SVM ensured (the LV's svm tag keeps it), then
+        # the rest in one request that looks the LV up once.
+        self.run_op('create_volume', self._volume(VOL))
+        self.assertEqual(['pool.create', 'svm_pools.ensure',
+                          'exports.format_and_publish'], self.requests)
+        self.assertEqual(1, sum(1 for cmd in self.node.commands
+                                if cmd[0] == 'lvs'))
 
     def test_larger_clone(self):
         vol = self._volume(VOL)

@@ -260,6 +260,24 @@ class ShareTestCase(fakes.DriverTestCase):
                         len(self.executor.commands))
         self.not_ran('lvremove')
 
+    def test_create_share_requests(self):
+        # The LV made, the SVM ensured (the LV's svm tag keeps it), the
+        # rest in one request that looks the LV up once, the locations.
+        self._creatable()
+        requests = []
+        call = self.driver.node_client.call
+
+        def request(op, *args, **kwargs):
+            requests.append(op)
+            return call(op, *args, **kwargs)
+        self.driver.node_client.call = request
+        self.driver.create_share(None, self.share)
+        self.assertEqual(['pool.create', 'svm_pools.ensure',
+                          'exports.format_and_publish', 'svms.get'],
+                         requests)
+        self.assertEqual(1, sum(1 for cmd in self.executor.commands
+                                if cmd[0] == 'lvs'))
+
     @ddt.data((1, '3g'), (10, '12g'), (100, '103g'), (1000, '1021g'))
     @ddt.unpack
     def test_create_share_lv_headroom(self, size, lv_size):
