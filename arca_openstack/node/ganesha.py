@@ -9,6 +9,7 @@ Layout on the node (all written through :mod:`arca_openstack.node.files`)::
     /var/lib/arca/svm/SVM/ganesha.conf         main config (ours only)
     /var/lib/arca/svm/SVM/exports/ID.conf      one EXPORT block per file,
                                                pulled in by %include lines
+    /var/lib/arca/svm/SVM/exports.index        which path each file serves
     /var/lib/arca/svm/SVM/recovery             NFSv4 RecoveryRoot (fs)
     /run/arca/ganesha-SVM.pid                  pid file
     /var/log/arca/ganesha-SVM.log              log (level NIV_EVENT)
@@ -73,6 +74,8 @@ LOG_LEVEL = 'NIV_EVENT'
 DBUS_PATH = '/org/ganesha/nfsd/ExportMgr'
 DBUS_IFACE = 'org.ganesha.nfsd.exportmgr'
 _NOT_FOUND = 'Export id not found'
+# Seconds of the first pause while waiting for the daemon.
+FIRST_POLL = 0.01
 
 
 class GaneshaError(exception.ServiceFailed):
@@ -86,7 +89,8 @@ class Ganesha(object):
 
     :param start_timeout, stop_timeout, reload_timeout: seconds to wait
         for the daemon to come up, go away, or confirm a reload.
-    :param poll_interval: seconds between checks while waiting.
+    :param poll_interval: the longest pause between checks while waiting
+        (see :meth:`_polls`).
     """
 
     def __init__(self, executor, start_timeout=20, stop_timeout=20,
@@ -106,11 +110,26 @@ class Ganesha(object):
 
     # ------------------------------------------------------- small steps
 
-    def _attempts(self, timeout):
-        return max(1, int(round(timeout / self.poll_interval)))
+    def _polls(self, timeout):
+        """Looks of a wait of about ``timeout`` seconds.
 
-    def _sleep(self):
-        time.sleep(self.poll_interval)
+        The first look is at once. The pauses between looks start at
+        :data:`FIRST_POLL` and double up to ``poll_interval``: a reload
+        is seen within tens of milliseconds, and a long wait does not
+        look more often than it did.
+        """
+        pause = min(FIRST_POLL, self.poll_interval)
+        waited = 0.0
+        while True:
+            yield
+            if waited + pause > timeout:
+                return
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 2, self.poll_interval)
+
+    def _sleep(self, seconds):
+        time.sleep(seconds)
 
     def _pid_alive(self, svm, pid):
         """True if ``pid`` is this SVM's ganesha.nfsd."""
@@ -247,9 +266,7 @@ class Ganesha(object):
             raise
         pid = None
         log = []
-        for attempt in range(self._attempts(self.start_timeout)):
-            if attempt:
-                self._sleep()
+        for _look in self._polls(self.start_timeout):
             if pid is None:
                 text = files.read(self.executor, pid_path)
                 if text and text.strip().isdigit():
@@ -298,9 +315,7 @@ class Ganesha(object):
         files.remove(self.executor, ganesha_config.bind_record_path(svm))
 
     def _wait_gone(self, svm, pid, timeout):
-        for attempt in range(self._attempts(timeout)):
-            if attempt:
-                self._sleep()
+        for _look in self._polls(timeout):
             if not self._pid_alive(svm, pid):
                 return True
         return False
@@ -338,7 +353,7 @@ class Ganesha(object):
         path = validate.abs_path(path, base=ganesha_config.MOUNT_BASE,
                                  what='export path')
         return ganesha_files.find(
-            svm, ganesha_files.read_state(self.executor, svm), path)
+            svm, ganesha_files.read_state(self.executor, svm, path), path)
 
     def serve(self, svm, path, pseudo, clients, read_only=False,
               create=True):
@@ -363,7 +378,7 @@ class Ganesha(object):
             () if callable(clients) else tuple(clients),
             False if read_only is None else read_only))
         with locks.svm(svm):
-            state = ganesha_files.read_state(self.executor, svm)
+            state = ganesha_files.read_state(self.executor, svm, path)
             current = ganesha_files.find(svm, state, path)
             if current is None and not create:
                 return None
@@ -391,7 +406,7 @@ class Ganesha(object):
         path = validate.abs_path(path, base=ganesha_config.MOUNT_BASE,
                                  what='export path')
         with locks.svm(svm):
-            state = ganesha_files.read_state(self.executor, svm)
+            state = ganesha_files.read_state(self.executor, svm, path)
             current = ganesha_files.find(svm, state, path)
             if current is None:
                 return False
@@ -431,18 +446,23 @@ class Ganesha(object):
             self._remove_locked(svm, eid, state)
             ids = tuple(i for i in ids if i != eid)
             old_text = old = None
+            paths = ganesha_files.paths_of(svm, state)
+            paths.pop(eid, None)
             state = state._replace(
                 config=ganesha_config.format_config(svm, addrs, ids),
                 exports={i: t for i, t in state.exports.items()
-                         if i != eid})
+                         if i != eid}, paths=paths, index=None)
             included = False
+        # A file that does not exist yet, of an id the config does not
+        # include: nothing serves it.
+        new = old_text is None and not included
         applying = False
         try:
             ganesha_files.write_export_and_config(
                 self.executor, svm, state, exp, addrs,
                 ids if included else ids + (eid,))
             applying = True
-            self._apply(svm, state.pid, exp)
+            self._apply(svm, state.pid, exp, new=new)
         except exception.ArcaError:
             with excutils.save_and_reraise_exception():
                 self._rollback(svm, addrs, ids, eid,
@@ -458,6 +478,7 @@ class Ganesha(object):
         """
         path = ganesha_config.export_path(svm, eid)
         try:
+            ganesha_files.invalidate_index(self.executor, svm)
             if old is not None and eid in ids:
                 ganesha_files.write_checked(self.executor, path, old_text)
                 ganesha_files.write_config(self.executor, svm, addrs, ids)
@@ -495,9 +516,19 @@ class Ganesha(object):
         self._no_dbus[svm] = pid
         self._reload(svm, pid)
 
-    def _apply(self, svm, pid, exp):
-        """Tell a running instance: D-Bus if it answers, else SIGHUP."""
+    def _apply(self, svm, pid, exp, new=False):
+        """Tell a running instance: D-Bus if it answers, else SIGHUP.
+
+        :param new: nothing serves ``exp``'s id: it is added at once,
+            without asking first what is served (if the add fails, the
+            change is made as any other).
+        """
         eid = exp.export_id
+        if new and pid is not None and self._no_dbus.get(svm) != pid:
+            result = self._send(svm, 'AddExport', exp)
+            if result.exit_code == 0:
+                self._confirm(svm, 'AddExport', exp, result)
+                return
         live = self._live(svm, pid, eid)
         if live is None:
             self._reload_running(svm, pid)
@@ -506,13 +537,27 @@ class Ganesha(object):
             self._dbus_remove(svm, eid)
             live = False
         method = 'UpdateExport' if live else 'AddExport'
-        path = ganesha_config.export_path(svm, eid)
-        result = self._dbus(svm, method, 'string:%s' % path,
-                            'string:EXPORT(Export_Id=%d)' % eid)
-        if result.exit_code != 0 or 'Errors found' in result.stdout:
+        result = self._send(svm, method, exp)
+        if result.exit_code != 0:
             raise exception.ConfigInvalid(
-                path=path, reason='%s failed: %s' % (
-                    method, (result.stderr or result.stdout).strip()))
+                path=ganesha_config.export_path(svm, eid),
+                reason='%s failed: %s' % (method, result.stderr.strip()))
+        self._confirm(svm, method, exp, result)
+
+    def _send(self, svm, method, exp):
+        """AddExport or UpdateExport of ``exp``'s file."""
+        eid = exp.export_id
+        return self._dbus(svm, method, 'string:%s' %
+                          ganesha_config.export_path(svm, eid),
+                          'string:EXPORT(Export_Id=%d)' % eid)
+
+    def _confirm(self, svm, method, exp, result):
+        """Raise unless ``method``, which replied ``result``, applied it."""
+        eid = exp.export_id
+        if 'Errors found' in result.stdout:
+            raise exception.ConfigInvalid(
+                path=ganesha_config.export_path(svm, eid),
+                reason='%s failed: %s' % (method, result.stdout.strip()))
         live = self._dbus_display(svm, eid)
         if not (live and live[0] == exp.path and
                 ganesha_config.same_networks(live[1], exp.clients)):
@@ -553,8 +598,8 @@ class Ganesha(object):
             changed = True
         elif live is None and changed:
             self._reload_running(svm, state.pid)
-        if eid in state.exports:
-            files.remove(self.executor, ganesha_config.export_path(svm, eid))
+        if eid in state.exports or eid in (state.paths or ()):
+            ganesha_files.remove_export_file(self.executor, svm, state, eid)
             changed = True
         return changed
 
@@ -563,9 +608,7 @@ class Ganesha(object):
         offset = self._log_size(svm)
         self._kill('-HUP', pid)
         done = False
-        for attempt in range(self._attempts(self.reload_timeout) + 1):
-            if attempt:
-                self._sleep()
+        for _look in self._polls(self.reload_timeout):
             seen = ganesha_config.parse_reload(self._log_since(svm, offset),
                                                pid)
             if seen is None:
@@ -622,6 +665,10 @@ class Ganesha(object):
         gone = [i for i in present if i not in wanted]
         moved = [i for i in present if i in wanted and
                  (current[i] is None or current[i].path != wanted[i].path)]
+        index = files.read(self.executor, ganesha_config.index_path(svm))
+        if moved:
+            ganesha_files.invalidate_index(self.executor, svm)
+            index = None
         if running and not restart and (gone or moved):
             # Take these down first: a path cannot change in place.
             keep = tuple(i for i in old_ids if i in present and
@@ -642,6 +689,9 @@ class Ganesha(object):
             changed = True
         for eid in gone:
             files.remove(self.executor, ganesha_config.export_path(svm, eid))
+        ganesha_files.write_index(
+            self.executor, svm,
+            {eid: exp.path for eid, exp in wanted.items()}, index)
         result['changed'] = changed or result['reloaded']
         if not running:
             self._start(svm)

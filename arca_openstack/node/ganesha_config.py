@@ -41,6 +41,7 @@ the NFSv4 path clients mount, ``clients`` a sequence of
 :class:`ClientRule`. A read-only export serves every client read-only."""
 
 _EXPORT_FILE = re.compile(r'^([1-9][0-9]{0,4})\.conf$')
+_INDEX_LINE = re.compile(r'^([1-9][0-9]{0,4}) (-|/\S+)$')
 _PID = re.compile(r'[1-9][0-9]{0,9}')
 # "DATE : epoch E : HOST : PROG-PID[THREAD] FUNC :COMPONENT :LEVEL :TEXT"
 _LOG_LINE = re.compile(r'^.* : epoch \S+ : \S+ : \S+-(?P<pid>[0-9]+)'
@@ -71,6 +72,11 @@ def exports_dir(svm):
 
 def export_path(svm, export_id):
     return '%s/%d.conf' % (exports_dir(svm), export_id)
+
+
+def index_path(svm):
+    """Which path each export file serves: see :func:`format_index`."""
+    return '%s/exports.index' % svm_dir(svm)
 
 
 def recovery_dir(svm):
@@ -252,6 +258,19 @@ def format_export(exp):
     return '\n'.join(lines) + '\n'
 
 
+def format_index(paths):
+    """The index of an SVM's export files: ``ID PATH`` lines, by id.
+
+    :param paths: {export id: the path its file serves, or None for a
+        file that is not an export this module rendered ('-')}; already
+        validated. The index lets a change of one export read one file,
+        not every file of the SVM.
+    """
+    lines = [HEADER.rstrip('\n')]
+    lines += ['%d %s' % (eid, paths[eid] or '-') for eid in sorted(paths)]
+    return '\n'.join(lines) + '\n'
+
+
 def render_config(svm, addrs, export_ids=()):
     """The main config of an SVM's Ganesha (deterministic)."""
     return format_config(validate.svm_name(svm), addresses(addrs),
@@ -332,6 +351,25 @@ def parse_export(text, what='export file'):
         raise exception.ParseError(what=what,
                                    reason='not an export rendered by Arca')
     return exp
+
+
+def parse_index(text, what='export index'):
+    """{export id: path or None} of an index :func:`format_index` wrote."""
+    paths = {}
+    try:
+        for line in text.split('\n')[1:-1]:
+            match = _INDEX_LINE.match(line)
+            if not match:
+                raise ValueError('line %r' % line[:100])
+            path = match.group(2)
+            paths[export_id(int(match.group(1)))] = None if path == '-' else (
+                validate.abs_path(path, base=MOUNT_BASE, what='export path'))
+    except (ValueError, exception.InvalidInput) as err:
+        raise exception.ParseError(what=what, reason=err)
+    if format_index(paths) != text:
+        raise exception.ParseError(what=what,
+                                   reason='not an index rendered by Arca')
+    return paths
 
 
 def export_file_id(name):

@@ -1,8 +1,9 @@
 """The files of each SVM's NFS-Ganesha on the node, through the executor.
 
 The main config, the export files, the pid file and the bind record:
-read (all at once when an export changes) and written atomically, then
-read back byte for byte, since Ganesha has no offline check. Their text
+read (the config, pid file and index at once; then only the export file
+that an index names for the path that changes) and written atomically,
+then read back byte for byte, since Ganesha has no offline check. Their text
 is :mod:`arca_openstack.node.ganesha_config`'s; running the daemon and
 telling it of changes is :mod:`arca_openstack.node.ganesha`'s.
 """
@@ -17,11 +18,15 @@ from arca_openstack.node import ganesha_config
 
 LOG = logging.getLogger(__name__)
 
-State = collections.namedtuple('State', ['config', 'exports', 'pid'])
+State = collections.namedtuple(
+    'State', ['config', 'exports', 'pid', 'paths', 'index'],
+    defaults=(None, None))
 State.__doc__ = """What :func:`read_state` gives.
 
 The config's text (None if there is none), {export id: text} of the
-export files, the pid in the pid file or None."""
+export files read, the pid in the pid file or None; from the index (if
+it was used): {export id: path or None} of every export file present,
+and the index's text."""
 
 
 def makedirs(executor, svm):
@@ -95,12 +100,19 @@ def write_export_and_config(executor, svm, state, exp, addrs, ids):
     """Write what differs of the export file and config, check both.
 
     The export file first: the config includes only files that exist.
-    One read-back checks both before Ganesha is told.
+    One read-back checks both before Ganesha is told; then the index.
     """
     written = []
     eid = exp.export_id
+    paths = paths_of(svm, state)
+    moved = eid in paths and paths[eid] != exp.path
+    paths[eid] = exp.path
     text = _export_text(svm, exp)
     if text != state.exports.get(eid):
+        if moved:
+            # The index must never name a wrong path for a file: gone
+            # until it is rewritten below, it makes readers read all.
+            invalidate_index(executor, svm)
         path = ganesha_config.export_path(svm, eid)
         files.write_atomic(executor, path, text)
         written.append((path, text))
@@ -110,7 +122,47 @@ def write_export_and_config(executor, svm, state, exp, addrs, ids):
         path = ganesha_config.config_path(svm)
         files.write_atomic(executor, path, text)
         written.append((path, text))
-    verify(executor, written)
+    if written:
+        verify(executor, written)
+        write_index(executor, svm, paths, state.index)
+
+
+def remove_export_file(executor, svm, state, eid):
+    """Delete export file ``eid`` (not included any more), and index it."""
+    files.remove(executor, ganesha_config.export_path(svm, eid))
+    paths = paths_of(svm, state)
+    paths.pop(eid, None)
+    write_index(executor, svm, paths, state.index)
+
+
+# --------------------------------------------------------------- index
+#
+# Which path each export file serves, so that a change of one export
+# reads one file. It is trusted only while its ids are those of the
+# export files present: a file added or removed without it (a crash
+# before it was rewritten) makes readers read every file. A file whose
+# path changes in place would not show, so the index goes first.
+
+def write_index(executor, svm, paths, old_text=None):
+    """Write the index of ``paths`` unless its text is ``old_text``."""
+    text = ganesha_config.format_index(paths)
+    if text != old_text:
+        files.write_atomic(executor, ganesha_config.index_path(svm), text)
+
+
+def invalidate_index(executor, svm):
+    files.remove(executor, ganesha_config.index_path(svm))
+
+
+def paths_of(svm, state):
+    """{export id: path or None} of every export file in ``state``."""
+    if state.paths is not None:
+        return dict(state.paths)
+    paths = {}
+    for eid, text in state.exports.items():
+        exp = lenient_export(svm, eid, text)
+        paths[eid] = exp.path if exp else None
+    return paths
 
 
 # ------------------------------------------------------------- reading
@@ -165,23 +217,16 @@ def list_ids(executor, svm):
     return tuple(sorted(ids))
 
 
-def read_state(executor, svm):
-    """The SVM's config, export files and pid file, in one command.
+def _grep(executor, svm, paths):
+    """{path: text} of the files (and trees) ``paths``, in one command.
 
-    grep prints every line (``-e ^`` matches all) of the config, of each
-    file under the exports directory and of the pid file, after its
-    file's name and a NUL (``-Z``); ``-a`` passes any byte. A missing
-    file is reported and skipped; an empty one prints nothing, so it
-    counts as absent (it holds no export). Every file this package writes
-    ends with a newline, which grep gives back.
-
-    :returns: a :class:`State`.
+    grep prints every line (``-e ^`` matches all) of each file, after its
+    name and a NUL (``-Z``); ``-a`` passes any byte. A missing file is
+    reported and skipped; an empty one prints nothing, so it counts as
+    absent (it holds no export). Every file this package writes ends
+    with a newline, which grep gives back.
     """
-    config_path = ganesha_config.config_path(svm)
-    exports_dir = ganesha_config.exports_dir(svm)
-    pid_path = ganesha_config.pid_path(svm)
-    cmd = ('grep', '-r', '-H', '-Z', '-a', '-e', '^', config_path,
-           exports_dir, pid_path)
+    cmd = ('grep', '-r', '-H', '-Z', '-a', '-e', '^') + tuple(paths)
     result = executor.execute(*cmd, check_exit_code=False)
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     if result.exit_code not in (0, 1) and (not errors or any(
@@ -195,12 +240,63 @@ def read_state(executor, svm):
             raise exception.ParseError(what='grep of SVM %s' % svm,
                                        reason='line %r' % line[:100])
         texts[path] = texts.get(path, '') + text + '\n'
+    return texts
+
+
+def _exports(svm, texts):
+    """{export id: text} of the export files among ``texts``."""
+    exports_dir = ganesha_config.exports_dir(svm)
     exports = {}
     for path, text in texts.items():
         head, _sep, name = path.rpartition('/')
         eid = ganesha_config.export_file_id(name)
         if head == exports_dir and eid is not None:
             exports[eid] = text
+    return exports
+
+
+def _read_index(svm, text):
+    """The index's {export id: path or None}; None if absent or bad."""
+    if text is None:
+        return None
+    try:
+        return ganesha_config.parse_index(
+            text, ganesha_config.index_path(svm))
+    except exception.ParseError as err:
+        LOG.warning('Ignoring the export index: %s', err)
+        return None
+
+
+def read_state(executor, svm, path=None):
+    """The SVM's config, export files and pid file.
+
+    :param path: only the export of this path is wanted. With an index
+        whose ids are those of the export files present, only the files
+        that may serve ``path`` are read (the index's entry for it, and
+        any file not of Arca's form); without, every file is.
+    :returns: a :class:`State`.
+    """
+    config_path = ganesha_config.config_path(svm)
+    pid_path = ganesha_config.pid_path(svm)
+    index_path = ganesha_config.index_path(svm)
+    if path is not None:
+        texts = _grep(executor, svm, (config_path, index_path, pid_path))
+        paths = _read_index(svm, texts.get(index_path))
+        if paths is not None and set(paths) == set(list_ids(executor,
+                                                            svm)):
+            exports = {}
+            for eid in sorted(paths):
+                if paths[eid] in (path, None):
+                    text = files.read(executor,
+                                      ganesha_config.export_path(svm, eid))
+                    if text:
+                        exports[eid] = text
+            return State(texts.get(config_path), exports,
+                         ganesha_config.parse_pid(texts.get(pid_path) or ''),
+                         paths, texts.get(index_path))
+    texts = _grep(executor, svm, (config_path,
+                                  ganesha_config.exports_dir(svm), pid_path))
+    exports = _exports(svm, texts)
     return State(texts.get(config_path), exports,
                  ganesha_config.parse_pid(texts.get(pid_path) or ''))
 
@@ -233,7 +329,8 @@ def find(svm, state, path):
 
 def free_id(svm, state):
     """The lowest export id neither a file nor the config uses."""
-    used = set(state.exports) | set(state_config(svm, state)[1])
+    used = (set(state.exports) | set(state.paths or ()) |
+            set(state_config(svm, state)[1]))
     for candidate in range(ganesha_config.MIN_EXPORT_ID,
                            ganesha_config.MAX_EXPORT_ID + 1):
         if candidate not in used:

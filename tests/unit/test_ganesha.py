@@ -22,6 +22,7 @@ SVM = 'svm_a'
 PID = 4242
 CONF = '/var/lib/arca/svm/svm_a/ganesha.conf'
 EXPORTS = '/var/lib/arca/svm/svm_a/exports'
+INDEX = '/var/lib/arca/svm/svm_a/exports.index'
 PIDFILE = '/run/arca/ganesha-svm_a.pid'
 BINDREC = '/run/arca/ganesha-svm_a.bind'
 LOGFILE = '/var/log/arca/ganesha-svm_a.log'
@@ -231,15 +232,41 @@ class GaneshaTestCase(base.TestCase):
         return ('grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF, EXPORTS,
                 PIDFILE)
 
+    def path_state_cmds(self, *read, indexed=False):
+        """Commands reading the state for one path.
+
+        Through the index if it holds the ids present (then the export
+        files ``read``), else every file.
+        """
+        cmds = [('grep', '-r', '-H', '-Z', '-a', '-e', '^', CONF, INDEX,
+                 PIDFILE)]
+        if not indexed:
+            return cmds + [self.state_cmd()]
+        cmds.append(('ls', '-1A', EXPORTS))
+        return cmds + [('cat', '%s/%d.conf' % (EXPORTS, eid))
+                       for eid in read]
+
+    def index_cmds(self):
+        return [('tee', INDEX + '.tmp'), ('mv', '-f', INDEX + '.tmp', INDEX)]
+
+    def indexed(self, *exps):
+        self.executor.fs[INDEX] = ganesha_config.format_index(
+            {e.export_id: e.path for e in exps})
+
     def add_cmds(self, eid=1):
-        """Write an export file and the config including it, check both."""
+        """Write export file and config including it, check both, index."""
         path = '%s/%d.conf' % (EXPORTS, eid)
         return [('tee', path + '.tmp'), ('mv', '-f', path + '.tmp', path),
                 ('tee', CONF + '.tmp'), ('mv', '-f', CONF + '.tmp', CONF),
-                ('cat', path, CONF)]
+                ('cat', path, CONF)] + self.index_cmds()
 
     def running_cmds(self):
         return [('cat', PIDFILE), ('cat', '/proc/%d/cmdline' % PID)]
+
+    def add_cmd(self, eid):
+        return DBUS + (IFACE + 'AddExport',
+                       'string:%s/%d.conf' % (EXPORTS, eid),
+                       'string:EXPORT(Export_Id=%d)' % eid)
 
     def display_cmd(self, eid):
         return DBUS + (IFACE + 'DisplayExport', 'uint16:%d' % eid)
@@ -534,9 +561,12 @@ class LifeCycleTestCase(GaneshaTestCase):
         self.configured()
         err = self.assertRaises(ganesha.GaneshaError, self.g.start, SVM)
         self.assertIn('did not start', str(err))
-        # the status check, then start_timeout / poll_interval polls
-        self.assertEqual(5, self.executor.commands.count(('cat', PIDFILE)))
-        self.assertEqual(3, self.sleep.call_count)
+        # the status check, then 8 looks in start_timeout (1 s): pauses
+        # from 10 ms doubling up to poll_interval (0.25 s)
+        self.assertEqual(9, self.executor.commands.count(('cat', PIDFILE)))
+        self.assertEqual([mock.call(p) for p in (
+            0.01, 0.02, 0.04, 0.08, 0.16, 0.25, 0.25)],
+            self.sleep.call_args_list)
         self.assertEqual(('tail', '-n', '20', LOGFILE),
                          self.executor.commands[-1])
 
@@ -573,7 +603,7 @@ class LifeCycleTestCase(GaneshaTestCase):
         self.running()
         self.executor.on('cat', '/proc/4242/cmdline', exit_code=1, times=1)
         self.executor.on('cat', '/proc/4242/cmdline', stdout=CMDLINE,
-                         times=5)
+                         times=9)
         self.g.stop(SVM)
         self.assertEqual([('kill', '-TERM', '4242'),
                           ('kill', '-KILL', '4242')],
@@ -665,18 +695,33 @@ class ExportTestCase(GaneshaTestCase):
         self.running()
         self.executor.on(*self.display_cmd(1), stdout=display(
             1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'))
-        self.executor.on(*self.display_cmd(1), stderr=NOT_FOUND,
-                         exit_code=1, times=1)
         self.executor.on(*DBUS, IFACE + 'AddExport', stdout=ADDED)
         self.assertTrue(self.g.add_export(SVM, exp1()))
-        # D-Bus answering tells that it runs: no pid check.
+        # A new export (no file, not included) is served by nothing: it
+        # is added without a look first. D-Bus answering tells that it
+        # runs: no pid check.
         self.assertCommands(
-            self.state_cmd(), *self.add_cmds(),
-            self.display_cmd(1),
-            DBUS + (IFACE + 'AddExport',
-                    'string:/var/lib/arca/svm/svm_a/exports/1.conf',
-                    'string:EXPORT(Export_Id=1)'),
+            self.state_cmd(), *self.add_cmds(), self.add_cmd(1),
             self.display_cmd(1))
+
+    def test_add_new_refused_is_made_as_any_change(self):
+        # Served although no file says so (changed by hand): the add is
+        # refused, and the export is looked at and updated instead.
+        self.configured()
+        self.running()
+        self.executor.on(*DBUS, IFACE + 'AddExport', exit_code=1,
+                         stderr='Error org.freedesktop.DBus.Error.'
+                         'InvalidArgs: export id 1 exists\n', times=1)
+        self.executor.on(*self.display_cmd(1), stdout=display(
+            1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'))
+        self.executor.on(*self.display_cmd(1), stdout=display(
+            1, MNT + 'vol1', '10.0.0.9/32'), times=1)
+        self.executor.on(*DBUS, IFACE + 'UpdateExport', stdout=UPDATED)
+        self.assertTrue(self.g.add_export(SVM, exp1()))
+        self.assertEqual(
+            ['AddExport', 'DisplayExport', 'UpdateExport', 'DisplayExport'],
+            [c[5].rsplit('.', 1)[1] for c in self.executor.commands
+             if c[0] == 'dbus-send'])
 
     def test_update_dbus_clients(self):
         self.configured([1])
@@ -690,9 +735,10 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.on(*DBUS, IFACE + 'UpdateExport', stdout=UPDATED)
         self.assertTrue(self.g.update_export(SVM, new))
         path = EXPORTS + '/1.conf'
-        # The config is unchanged: only the export file is written.
+        # The config is unchanged: only the export file is written (and
+        # the index, unknown: the state was read without it).
         self.assertCommands(
-            self.state_cmd(), *self.write_cmds(path),
+            self.state_cmd(), *self.write_cmds(path), *self.index_cmds(),
             self.display_cmd(1),
             DBUS + (IFACE + 'UpdateExport',
                     'string:/var/lib/arca/svm/svm_a/exports/1.conf',
@@ -708,15 +754,16 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.on(*self.display_cmd(1), stdout=display(
             1, MNT + 'vol2', '10.0.0.0/24', 'fd00::5/128'))
         self.executor.on(*self.display_cmd(1), stderr=NOT_FOUND,
-                         exit_code=1, times=2)
+                         exit_code=1, times=1)
         self.executor.on(*self.display_cmd(1), stdout=display(
             1, MNT + 'vol1', '10.0.0.0/24', 'fd00::5/128'), times=1)
         self.executor.on(*DBUS, IFACE + 'RemoveExport', stdout=REMOVED)
         self.executor.on(*DBUS, IFACE + 'AddExport', stdout=ADDED)
         self.assertTrue(self.g.update_export(SVM, new))
+        # Once removed (and that confirmed), it is added without a look.
         self.assertEqual(
             ['DisplayExport', 'RemoveExport', 'DisplayExport',
-             'DisplayExport', 'AddExport', 'DisplayExport'],
+             'AddExport', 'DisplayExport'],
             [c[5].rsplit('.', 1)[1] for c in self.executor.commands
              if c[0] == 'dbus-send'])
         self.assertEqual(new, self.g.get_export(SVM, 1))
@@ -773,9 +820,12 @@ class ExportTestCase(GaneshaTestCase):
         self.no_dbus(stderr)
         self.hup_log(LOG_HUP + LOG_DONE)
         self.assertTrue(self.g.add_export(SVM, exp1()))
+        # A new export is added at once; that failing, D-Bus is asked
+        # what it serves, which tells it unusable: SIGHUP.
         self.assertCommands(
-            self.state_cmd(), *self.add_cmds(), self.display_cmd(1),
-            ('cat', '/proc/%d/cmdline' % PID), *self.hup_cmds())
+            self.state_cmd(), *self.add_cmds(), self.add_cmd(1),
+            self.display_cmd(1), ('cat', '/proc/%d/cmdline' % PID),
+            *self.hup_cmds())
         self.assertEqual(1, self.sleep.call_count)
 
     def test_no_dbus_remembered_per_pid(self):
@@ -855,8 +905,9 @@ class ExportTestCase(GaneshaTestCase):
         err = self.assertRaises(ganesha.GaneshaError, self.g.add_export,
                                 SVM, exp1())
         self.assertIn('reload not confirmed', str(err))
-        # 5 polls for the change, 5 for the reload after the roll-back
-        self.assertEqual(10, self.executor.commands.count(
+        # 8 looks in 1 s (pauses of 10, 20, 40, 80, 160, 250, 250 ms)
+        # for the change, 8 for the reload after the roll-back
+        self.assertEqual(16, self.executor.commands.count(
             ('tail', '-c', '+1001', LOGFILE)))
         self.assertNotIn(EXPORTS + '/1.conf', self.executor.fs)
 
@@ -898,7 +949,8 @@ class ExportTestCase(GaneshaTestCase):
         self.assertCommands(
             self.state_cmd(), *self.write_cmds(CONF), self.display_cmd(1),
             DBUS + (IFACE + 'RemoveExport', 'uint16:1'),
-            self.display_cmd(1), ('rm', '-f', EXPORTS + '/1.conf'))
+            self.display_cmd(1), ('rm', '-f', EXPORTS + '/1.conf'),
+            *self.index_cmds())
         self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [7]),
                          self.executor.fs[CONF])
 
@@ -912,7 +964,7 @@ class ExportTestCase(GaneshaTestCase):
         self.assertCommands(
             self.state_cmd(), *self.write_cmds(CONF), self.display_cmd(1),
             ('cat', '/proc/%d/cmdline' % PID), *self.hup_cmds(),
-            ('rm', '-f', EXPORTS + '/1.conf'))
+            ('rm', '-f', EXPORTS + '/1.conf'), *self.index_cmds())
 
     def test_remove_absent_is_noop(self):
         self.configured()
@@ -927,7 +979,8 @@ class ExportTestCase(GaneshaTestCase):
         self.with_export(exp1())
         self.assertTrue(self.g.remove_export(SVM, 1))
         self.assertCommands(self.state_cmd(), *self.write_cmds(CONF),
-                            ('rm', '-f', EXPORTS + '/1.conf'))
+                            ('rm', '-f', EXPORTS + '/1.conf'),
+                            *self.index_cmds())
 
     # -- by path: find, serve, withdraw --
 
@@ -939,8 +992,8 @@ class ExportTestCase(GaneshaTestCase):
         self.executor.fs[EXPORTS + '/0.conf'] = 'x\n'
         self.running()
         state = ganesha_files.read_state(self.executor, SVM)
-        self.assertEqual((self.executor.fs[CONF], {1: EXPORT1_TEXT}, PID),
-                         tuple(state))
+        self.assertEqual((self.executor.fs[CONF], {1: EXPORT1_TEXT}, PID,
+                          None, None), tuple(state))
         self.assertCommands(self.state_cmd())
 
     @ddt.data('', 'x\n', '0\n', '-1\n')
@@ -948,7 +1001,7 @@ class ExportTestCase(GaneshaTestCase):
         if text:
             self.executor.fs[PIDFILE] = text
         state = ganesha_files.read_state(self.executor, SVM)
-        self.assertEqual((None, {}, None), tuple(state))
+        self.assertEqual((None, {}, None, None, None), tuple(state))
 
     def test_read_state_fails(self):
         self.executor.on('grep', exit_code=2,
@@ -966,7 +1019,15 @@ class ExportTestCase(GaneshaTestCase):
         self.with_export(exp1())
         self.assertEqual(exp1(), self.g.find_export(SVM, MNT + 'vol1'))
         self.assertIsNone(self.g.find_export(SVM, MNT + 'vol3'))
-        self.assertCommands(self.state_cmd(), self.state_cmd())
+        # No index: every file is read.
+        self.assertCommands(*self.path_state_cmds() * 2)
+        self.executor.reset()
+        self.indexed(exp1(), exp1(export_id=2, path=MNT + 'vol2'))
+        self.assertEqual(exp1(), self.g.find_export(SVM, MNT + 'vol1'))
+        self.assertIsNone(self.g.find_export(SVM, MNT + 'vol3'))
+        # With one: the file of the path only, none for a path it lacks.
+        self.assertCommands(*self.path_state_cmds(1, indexed=True) +
+                            self.path_state_cmds(indexed=True))
 
     def test_find_export_foreign_file(self):
         self.executor.fs[EXPORTS + '/1.conf'] = EXPORT1_TEXT.replace(
@@ -996,15 +1057,17 @@ class ExportTestCase(GaneshaTestCase):
         self.assertEqual(ganesha_config.Export(
             1, MNT + 'vol5', '/vol5',
             (ganesha_config.ClientRule('10.0.0.7', 'rw'),), False), exp)
-        self.assertCommands(self.state_cmd(), *self.add_cmds(1))
+        self.assertCommands(*self.path_state_cmds(), *self.add_cmds(1))
         self.assertEqual(exp, self.g.get_export(SVM, 1))
+        self.assertEqual(ganesha_config.format_index(
+            {1: MNT + 'vol5', 2: MNT + 'vol2'}), self.executor.fs[INDEX])
 
     def test_serve_no_free_id(self):
         self.configured([1, 2])
         with mock.patch.object(ganesha_config, 'MAX_EXPORT_ID', 2):
             self.assertRaises(exception.CapacityExceeded, self.g.serve, SVM,
                               MNT + 'vol5', '/vol5', [])
-        self.assertCommands(self.state_cmd())
+        self.assertCommands(*self.path_state_cmds())
 
     def test_serve_existing_keeps_id_and_pseudo(self):
         self.configured([4])
@@ -1013,7 +1076,14 @@ class ExportTestCase(GaneshaTestCase):
         self.assertEqual((4, '/vol1', (), True),
                          (exp.export_id, exp.pseudo, exp.clients,
                           exp.read_only))
-        self.assertCommands(self.state_cmd(),
+        self.assertCommands(*self.path_state_cmds(),
+                            *self.write_cmds(EXPORTS + '/4.conf'),
+                            *self.index_cmds())
+        # The index now holds the ids present: the next change of the
+        # export reads its file only, and writes no index.
+        self.executor.reset()
+        self.g.serve(SVM, MNT + 'vol1', '/ignored', [], read_only=False)
+        self.assertCommands(*self.path_state_cmds(4, indexed=True),
                             *self.write_cmds(EXPORTS + '/4.conf'))
 
     def test_serve_clients_function(self):
@@ -1029,7 +1099,8 @@ class ExportTestCase(GaneshaTestCase):
         self.assertEqual([exp1().clients], seen)
         self.assertEqual(exp1().clients + (
             ganesha_config.ClientRule('10.0.0.9', 'rw'),), exp.clients)
-        self.assertEqual(1, [c[0] for c in self.executor.commands].count(
+        # No index yet: every file read once.
+        self.assertEqual(2, [c[0] for c in self.executor.commands].count(
             'grep'))
 
     def test_serve_function_gets_none_when_new(self):
@@ -1050,7 +1121,7 @@ class ExportTestCase(GaneshaTestCase):
         self.configured()
         self.assertIsNone(self.g.serve(SVM, MNT + 'vol1', '/vol1', [],
                                        create=False))
-        self.assertCommands(self.state_cmd())
+        self.assertCommands(*self.path_state_cmds())
 
     @ddt.data([('10.0.0.1/24', 'rw')], [('10.0.0.1', 'RW')], 'x')
     def test_serve_bad_clients_touch_nothing(self, clients):
@@ -1062,11 +1133,119 @@ class ExportTestCase(GaneshaTestCase):
         self.configured([1])
         self.with_export(exp1())
         self.assertTrue(self.g.withdraw(SVM, MNT + 'vol1'))
-        self.assertCommands(self.state_cmd(), *self.write_cmds(CONF),
-                            ('rm', '-f', EXPORTS + '/1.conf'))
+        self.assertCommands(*self.path_state_cmds(), *self.write_cmds(CONF),
+                            ('rm', '-f', EXPORTS + '/1.conf'),
+                            *self.index_cmds())
+        self.assertEqual(ganesha_config.format_index({}),
+                         self.executor.fs[INDEX])
         self.executor.reset()
         self.assertFalse(self.g.withdraw(SVM, MNT + 'vol1'))
-        self.assertCommands(self.state_cmd())
+        self.assertCommands(*self.path_state_cmds(indexed=True))
+
+
+@ddt.ddt
+class IndexTestCase(GaneshaTestCase):
+    """The index of export files: a change of one export reads one file."""
+
+    def two(self):
+        self.configured([1, 2])
+        self.with_export(exp1())
+        self.with_export(exp1(export_id=2, path=MNT + 'vol2',
+                              pseudo='/vol2'))
+
+    def test_round_trip(self):
+        paths = {7: MNT + 'vol7', 1: MNT + 'vol1', 3: None}
+        text = ganesha_config.format_index(paths)
+        self.assertEqual(ganesha_config.HEADER + '1 %svol1\n3 -\n7 %svol7\n'
+                         % (MNT, MNT), text)
+        self.assertEqual(paths, ganesha_config.parse_index(text))
+
+    @ddt.data('', '1 %svol1\n' % MNT,
+              ganesha_config.HEADER + '1 /etc\n',
+              ganesha_config.HEADER + '1 %s../x\n' % MNT,
+              ganesha_config.HEADER + '0 %svol1\n' % MNT,
+              ganesha_config.HEADER + '1 %svol1\n1 %svol2\n' % (MNT, MNT),
+              ganesha_config.HEADER + '2 %svol2\n1 %svol1\n' % (MNT, MNT),
+              ganesha_config.HEADER + '1 %svol1 x\n' % MNT)
+    def test_foreign_index_is_not_used(self, text):
+        self.assertRaises(exception.ParseError, ganesha_config.parse_index,
+                          text)
+        self.two()
+        self.executor.fs[INDEX] = text
+        self.assertEqual(exp1(), self.g.find_export(SVM, MNT + 'vol1'))
+        # Every file read.
+        self.assertCommands(*self.path_state_cmds())
+
+    def test_other_ids_present_read_every_file(self):
+        # A file added (or removed) without the index, as after a crash
+        # between the two: the index is not trusted.
+        self.two()
+        self.indexed(exp1())
+        self.assertEqual(2, self.g.find_export(SVM, MNT + 'vol2').export_id)
+        self.assertCommands(
+            *self.path_state_cmds(indexed=True)[:2], self.state_cmd())
+        self.executor.reset()
+        self.indexed(exp1(), exp1(export_id=2, path=MNT + 'vol2'),
+                     exp1(export_id=3, path=MNT + 'vol3'))
+        self.assertIsNone(self.g.find_export(SVM, MNT + 'vol3'))
+        self.assertIn(self.state_cmd(), self.executor.commands)
+
+    def test_foreign_file_is_read_for_every_path(self):
+        self.two()
+        self.executor.fs[EXPORTS + '/2.conf'] = 'EXPORT { Path = "/"; }\n'
+        self.executor.fs[INDEX] = ganesha_config.format_index(
+            {1: MNT + 'vol1', 2: None})
+        self.assertRaises(exception.ParseError, self.g.find_export, SVM,
+                          MNT + 'vol9')
+        self.assertCommands(*self.path_state_cmds(2, indexed=True))
+
+    def test_new_export_reads_no_export_file(self):
+        self.two()
+        self.indexed(exp1(), exp1(export_id=2, path=MNT + 'vol2'))
+        exp = self.g.serve(SVM, MNT + 'vol3', '/vol3', [('10.0.0.7', 'rw')])
+        self.assertEqual(3, exp.export_id)
+        self.assertCommands(*self.path_state_cmds(indexed=True),
+                            *self.add_cmds(3))
+        self.assertEqual(ganesha_config.format_index(
+            {1: MNT + 'vol1', 2: MNT + 'vol2', 3: MNT + 'vol3'}),
+            self.executor.fs[INDEX])
+
+    def test_path_changed_in_place_drops_the_index_first(self):
+        self.two()
+        self.indexed(exp1(), exp1(export_id=2, path=MNT + 'vol2'))
+        self.g.update_export(SVM, exp1(path=MNT + 'vol9'))
+        kinds = self.executor.commands
+        self.assertLess(kinds.index(('rm', '-f', INDEX)),
+                        kinds.index(('tee', EXPORTS + '/1.conf.tmp')))
+        self.assertEqual(ganesha_config.format_index(
+            {1: MNT + 'vol9', 2: MNT + 'vol2'}), self.executor.fs[INDEX])
+
+    def test_clients_changed_keeps_the_index(self):
+        self.two()
+        self.indexed(exp1(), exp1(export_id=2, path=MNT + 'vol2'))
+        before = self.executor.fs[INDEX]
+        self.g.serve(SVM, MNT + 'vol2', '/vol2', [('10.0.0.8', 'ro')])
+        self.assertNotIn('rm', [c[0] for c in self.executor.commands])
+        self.assertNotIn(('tee', INDEX + '.tmp'), self.executor.commands)
+        self.assertEqual(before, self.executor.fs[INDEX])
+
+    def test_roll_back_drops_the_index(self):
+        self.configured([7])
+        self.with_export(exp1(export_id=7, pseudo='/vol7'))
+        self.indexed(exp1(export_id=7))
+        self.running()
+        self.no_dbus()
+        self.hup_log(LOG_DUP)
+        self.assertRaises(exception.ConfigInvalid, self.g.serve, SVM,
+                          MNT + 'vol2', '/vol2', [])
+        self.assertNotIn(INDEX, self.executor.fs)
+        # The next change reads every file and writes it again.
+        self.executor.reset()
+        self.hup_log(LOG_HUP + LOG_DONE)
+        self.g.serve(SVM, MNT + 'vol2', '/vol2', [])
+        self.assertIn(self.state_cmd(), self.executor.commands)
+        self.assertEqual(ganesha_config.format_index(
+            {1: MNT + 'vol2', 7: MNT + 'vol1'}), self.executor.fs[INDEX])
 
 
 class EnsureTestCase(GaneshaTestCase):
@@ -1100,6 +1279,7 @@ class EnsureTestCase(GaneshaTestCase):
     def test_ensure_running_unchanged_does_nothing(self):
         self.configured([1])
         self.with_export(exp1())
+        self.indexed(exp1())
         self.running()
         self.executor.fs[BINDREC] = '10.0.0.5\n'
         result = self.g.ensure(SVM, ['10.0.0.5'], [exp1()])
@@ -1107,6 +1287,18 @@ class EnsureTestCase(GaneshaTestCase):
                           'changed': False}, result)
         self.assertEqual([], [c for c in self.executor.commands
                               if c[0] in ('tee', 'kill', 'nsenter', 'rm')])
+
+    def test_ensure_writes_a_missing_or_wrong_index(self):
+        self.configured([1])
+        self.with_export(exp1())
+        self.running()
+        self.executor.fs[BINDREC] = '10.0.0.5\n'
+        for index in (None, ganesha_config.format_index({1: MNT + 'x'})):
+            if index:
+                self.executor.fs[INDEX] = index
+            self.g.ensure(SVM, ['10.0.0.5'], [exp1()])
+            self.assertEqual(ganesha_config.format_index({1: MNT + 'vol1'}),
+                             self.executor.fs[INDEX])
 
     def test_ensure_removes_stray_and_takes_moved_down_first(self):
         self.configured([1, 7])

@@ -33,33 +33,37 @@ SNAP = '44444444-2222-3333-4444-555555555555'
 CONNECTOR = {'ip': '10.0.0.21', 'host': 'compute1'}
 
 # Upper bounds, with Ganesha answering no D-Bus (each change is a SIGHUP
-# confirmed in its log; the first change of a driver also asks D-Bus
-# once) and the SVM running. A clone of the same size is one look-up of
-# both LVs, lvcreate, the log replay and new UUID on the way to its mount
-# (5), the SVM's record, one read of the SVM's Ganesha files, the export
-# file and config written and read back (5), the reload (5: pid check,
-# log size, SIGHUP, two looks at the log) and the growth of filesystem
-# and image file (2); a larger one adds lvextend and truncate.
+# confirmed in its log; the first change of a driver also asks D-Bus:
+# a new export's AddExport, then what it serves) and the SVM running. A
+# clone of the same size is one look-up of both LVs, lvcreate, the log
+# replay and new UUID on the way to its mount (5), the SVM's record, the
+# SVM's Ganesha config, export index and pid file in one read and the
+# list of its export files (2), the export file and config written and
+# read back, then the index (7), the reload (5: pid check, log size,
+# SIGHUP, two looks at the log) and the growth of filesystem and image
+# file (2); a larger one adds lvextend and truncate. A change of an
+# existing export reads its one file too, and writes no index. Every
+# file step is answered in the agent's process (no process start).
 # The agent looks an LV up itself before it formats, mounts, exports or
 # removes it (a caller's earlier look-up is not trusted), once per
 # request: a new volume's XFS, mount, image file and export are one
 # request (exports.format_and_publish), a clone's snapshot, growth and
 # mount another (exports.clone, which made the LV: no look-up).
 MAX_COMMANDS = {
-    'create_volume': 21,
+    'create_volume': 25,
     'create_snapshot': 2,
-    'create_cloned_volume': 22,
-    'create_volume_from_snapshot': 22,
-    'create_export': 7,
-    'initialize_connection': 13,
-    'terminate_connection': 10,
-    'delete_volume': 15,
+    'create_cloned_volume': 25,
+    'create_volume_from_snapshot': 25,
+    'create_export': 9,
+    'initialize_connection': 15,
+    'terminate_connection': 12,
+    'delete_volume': 19,
     'delete_snapshot': 2,
 }
 # Of those, the processes the agent starts (the rest it answers itself,
 # see arca_openstack.agent.builtins): LVM, mounts, XFS tools.
 MAX_PROCESSES = {
-    'create_volume': 5,
+    'create_volume': 6,
     'create_snapshot': 2,
     'create_cloned_volume': 7,
     'create_volume_from_snapshot': 7,
@@ -111,6 +115,10 @@ class NodeCommandsTestCase(base.TestCase):
                     (ganesha_config.ClientRule('10.0.0.99', 'rw'),))))
         self.node.fs[base_dir + '/ganesha.conf'] = (
             ganesha_config.render_config(SVM, ['10.0.0.10'], ids))
+        self.node.fs[base_dir + '/exports.index'] = (
+            ganesha_config.format_index(
+                {eid: '/var/lib/arca/mnt/vol-other-%d' % eid
+                 for eid in ids}))
         self.node.start_ganesha(SVM, PID)
 
     def _volume(self, vid, size=1):
