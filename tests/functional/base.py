@@ -16,6 +16,7 @@ from oslo_concurrency import lockutils
 import testtools
 
 from arca_openstack.node import executor as node_executor
+from arca_openstack.node import ganesha_config
 from tests.lab import harness
 
 VG = 'arca'
@@ -146,6 +147,37 @@ class FunctionalTestCase(testtools.TestCase):
 
     def nfs_umount(self, node, where):
         node.nfs_umount(where)
+
+    # The SVMs' Ganesha on the lab's system bus (guest-init.sh runs one
+    # with the project's policy, etc/dbus-1/system.d/arca-ganesha.conf).
+    def ganesha_log_size(self, node, svm_name):
+        """Bytes in the SVM's Ganesha log now (0 if there is none yet)."""
+        out = self.sh(node, 'stat -c %%s %s 2>/dev/null || echo 0'
+                      % ganesha_config.log_path(svm_name)).stdout
+        return int(out.split()[0])
+
+    def assert_no_reload_since(self, node, svm_name, offset):
+        """The SVM's Ganesha got no SIGHUP since ``offset`` of its log.
+
+        Every export change after ``offset`` went over D-Bus, not through
+        the node library's fallback, a SIGHUP reload of every export.
+        """
+        log = self.sh(node, 'tail -c +%d %s' % (
+            offset + 1, ganesha_config.log_path(svm_name))).stdout
+        for word in ('SIGHUP', 'Reread exports'):
+            self.assertNotIn(word, log, 'Ganesha of SVM %s was reloaded '
+                             'with SIGHUP, not told over D-Bus' % svm_name)
+
+    def display_export(self, node, svm_name, export_id):
+        """The SVM's Ganesha's own DisplayExport answer (a Result).
+
+        The administrator guide's check of an export, over the system bus.
+        """
+        return self.sh(node, 'dbus-send --system --print-reply --dest=%s '
+                       '/org/ganesha/nfsd/ExportMgr '
+                       'org.ganesha.nfsd.exportmgr.DisplayExport uint16:%d'
+                       % (ganesha_config.bus_name(svm_name), export_id),
+                       check=False)
 
     def wait_for(self, predicate, timeout=60, interval=1.0, what='state'):
         deadline = time.monotonic() + timeout

@@ -9,7 +9,8 @@
 # waits for the harness to ask for a poweroff (touch /run/arcalab/halt).
 #
 # Kernel command line words used: arca_name= arca_addr= (CIDR)
-# arca_lab= (lab folder on the host holding sshd_config, keys, lvm.conf).
+# arca_lab= (lab folder on the host holding sshd_config, keys, lvm.conf,
+# the D-Bus policy arca-ganesha.conf).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=C
 
@@ -53,7 +54,8 @@ mkdir -p /run/lock/lvm /run/lvm /run/sshd /run/arca /run/ganesha \
 
 # Private copies of the lab's files (the host path may be under /tmp).
 cp "$LAB/sshd_config" "$LAB/ssh_host_ed25519_key" "$LAB/id_lab.pub" \
-    "$LAB/lvm.conf" "$LAB/rootwrap.conf" /run/arcalab/
+    "$LAB/lvm.conf" "$LAB/rootwrap.conf" "$LAB/arca-ganesha.conf" \
+    /run/arcalab/
 cp -r "$LAB/rootwrap.d" /run/arcalab/rootwrap.d
 cp -r "$LAB/src" /run/arcalab/src
 chmod 600 /run/arcalab/ssh_host_ed25519_key
@@ -100,6 +102,18 @@ echo "$NAME" > /etc/hostname
 ip link set lo up
 ip addr add "$ADDR" dev eth0
 ip link set eth0 up
+
+# A D-Bus system bus, as on a storage node, with the project's policy
+# that lets each SVM's Ganesha own <svm>.org.ganesha.nfsd: export changes
+# then go over D-Bus, not SIGHUP. Started before sshd, so before anything
+# can start a Ganesha.
+if command -v dbus-daemon >/dev/null 2>&1; then
+    mkdir -p /run/dbus /etc/dbus-1/system.d
+    cp /run/arcalab/arca-ganesha.conf /etc/dbus-1/system.d/
+    dbus-daemon --system --fork || say "dbus-daemon failed to start"
+else
+    say "no dbus-daemon: Ganesha export changes will be SIGHUP reloads"
+fi
 
 /usr/sbin/sshd -f /run/arcalab/sshd_config -E /var/log/sshd.log \
     -o ListenAddress="${ADDR%/*}" || say "FATAL: sshd failed"

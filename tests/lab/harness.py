@@ -4,7 +4,10 @@ Each guest is a ``linux.uml`` process whose root is the host's ``/``
 seen through hostfs under a copy-on-write overlay (see guest-init.sh), so
 every binary installed on the host runs in the guest and nothing the guest
 writes reaches the host. Storage nodes get a sparse disk file as
-``/dev/ubda`` (the LVM physical volume).
+``/dev/ubda`` (the LVM physical volume, the only device the guests' LVM
+looks at: see lvm.conf). Every guest runs a D-Bus system bus with the
+project's policy for the SVMs' Ganesha instances, so export changes take
+the D-Bus path, as on a storage node set up as the install guide says.
 
 Networking: the lab creates a private network namespace of the host
 (``arcalab<pid>``) holding a bridge and one tap per guest NIC (a guest
@@ -54,11 +57,15 @@ LVM_CONF = os.path.join(HERE, 'lvm.conf')
 FILTERS_DIR = os.path.join(HERE, '..', 'unit', 'commands.d')
 PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'xfsprogs', 'nfs-ganesha', 'nfs-ganesha-vfs', 'nfs-common',
-            'drbd-utils', 'openssh-server', 'iproute2', 'kmod',
+            'drbd-utils', 'openssh-server', 'iproute2', 'kmod', 'dbus',
             'python3-oslo.rootwrap', 'python3-oslo.config',
             'python3-oslo.log', 'python3-oslo.concurrency',
             'python3-oslo.utils', 'sudo')
 REPO = os.path.dirname(os.path.dirname(HERE))
+# The project's D-Bus policy for the SVMs' Ganesha instances: each guest
+# runs a system bus with it (guest-init.sh), as a storage node should.
+DBUS_POLICY = os.path.join(REPO, 'etc', 'dbus-1', 'system.d',
+                           'arca-ganesha.conf')
 # The node agent in a guest: the Debian python3 (the guests cannot see
 # the test's own interpreter, under /root) with the oslo libraries of
 # PACKAGES and a copy of this package that guest-init.sh makes at every
@@ -645,6 +652,8 @@ class Lab(object):
         with open(os.path.join(self.workdir, 'sshd_config'), 'w') as f:
             f.write(SSHD_CONFIG)
         shutil.copy(LVM_CONF, os.path.join(self.workdir, 'lvm.conf'))
+        shutil.copy(DBUS_POLICY, os.path.join(self.workdir,
+                                              'arca-ganesha.conf'))
         # The project's rootwrap filters, used in the guests exactly as a
         # remote storage node uses them (Node.node_executor).
         filters = os.path.join(self.workdir, 'rootwrap.d')

@@ -133,10 +133,22 @@ class ServerMixin(object):
 class ShareFlowTests(object):
     """The flows every mode runs (mixed into a ManilaLabTestCase)."""
 
+    def served_by(self, share):
+        """(SVM, ganesha_config.Export) serving the share on s1."""
+        where = export.mountpoint('share-' + share.instance['id'])
+        svms = svm_mod.SVMManager(self.s1.executor)
+        found = [(name, self.view.ganesha.find_export(name, where))
+                 for name in svms.list()]
+        found = [(name, exp) for name, exp in found if exp is not None]
+        self.assertEqual(1, len(found), found)
+        return found[0]
+
     def test_access_and_exact_size(self):
         share = self.create_share(size=1, share_network=self.share_network())
         path = self.export_path(share)
         self.assertTrue(path.startswith('10.100.0.'), path)
+        svm, served = self.served_by(share)
+        offset = self.ganesha_log_size(self.s1, svm)
 
         self.step('allow c1 rw, c2 refused')
         # Only listed clients mount: c1 rw; c2 is not listed yet.
@@ -155,6 +167,13 @@ class ShareFlowTests(object):
         denied = self.sh(self.c2, 'echo x > /mnt/b/c2', check=False)
         self.assertNotEqual(0, denied.exit_code)
         self.assertIn('Read-only', denied.stderr)
+        # Both rules reached Ganesha over D-Bus, without a SIGHUP reload of
+        # the SVM's exports.
+        answer = self.display_export(self.s1, svm, served.export_id)
+        self.assertEqual(0, answer.exit_code, answer)
+        self.assertIn(C1, answer.stdout)
+        self.assertIn(C2, answer.stdout)
+        self.assert_no_reload_since(self.s1, svm, offset)
         self.step('isolation')
         # A client of another tenant network does not even reach the SVM.
         self.assertFalse(self.can_connect(self.c3, path.split(':')[0]))

@@ -123,6 +123,10 @@ class RuntimeExportChangesTestCase(SVMTestBase):
         self.make_volume('ft-r1')
         self.make_volume('ft-r2')
         self.make_svm(SVM_A, base.TENANT_A)
+        # Every change below goes over D-Bus (the lab runs a system bus
+        # with the project's policy): no SIGHUP reload of the SVM's
+        # exports, and Ganesha itself answers for each export.
+        offset = self.ganesha_log_size(self.s1, SVM_A)
         self.publish(SVM_A, 'ft-r1', [(C1, 'rw')])
         self.mount_on(self.c1, ADDR_A, 'ft-r1')
         digest = self.write_random(self.c1, '/mnt/ft-r1/data', 4)
@@ -134,14 +138,21 @@ class RuntimeExportChangesTestCase(SVMTestBase):
             self.sh(self.c1, 'echo %s > /mnt/ft-r1/%s' % (step, step))
 
         # Add an export: c2 can mount it at once.
-        self.publish(SVM_A, 'ft-r2', [(C2, 'rw')])
+        r2 = self.publish(SVM_A, 'ft-r2', [(C2, 'rw')]).export_id
         c1_still_works('after-add')
+        served = self.display_export(self.s1, SVM_A, r2)
+        self.assertEqual(0, served.exit_code, served)
+        self.assertIn(export.mountpoint('ft-r2'), served.stdout)
+        self.assertIn(C2, served.stdout)
         self.mount_on(self.c2, ADDR_A, 'ft-r2')
         self.nfs_umount(self.c2, '/mnt/ft-r2')
 
         # Change its rules: c2 loses access, c1 gains it.
         self.exports.set_clients(SVM_A, 'ft-r2', [(C1, 'ro')])
         c1_still_works('after-change')
+        served = self.display_export(self.s1, SVM_A, r2).stdout
+        self.assertIn(C1, served)
+        self.assertNotIn(C2, served)
         self.assert_mount_refused(self.c2, ADDR_A, 'ft-r2')
         self.mount_on(self.c1, ADDR_A, 'ft-r2')
         self.nfs_umount(self.c1, '/mnt/ft-r2')
@@ -150,6 +161,10 @@ class RuntimeExportChangesTestCase(SVMTestBase):
         self.exports.unpublish(SVM_A, 'ft-r2')
         c1_still_works('after-remove')
         self.assert_mount_refused(self.c1, ADDR_A, 'ft-r2')
+        gone = self.display_export(self.s1, SVM_A, r2)
+        self.assertNotEqual(0, gone.exit_code)
+        self.assertIn('Export id not found', gone.stderr)
+        self.assert_no_reload_since(self.s1, SVM_A, offset)
         self.assertEqual([e.pseudo for e in map(
             lambda i: self.ganesha.get_export(SVM_A, i),
             self.ganesha.export_ids(SVM_A))], ['/ft-r1'])
