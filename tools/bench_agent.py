@@ -33,8 +33,10 @@ one (or without the project's D-Bus policy) falls back to.
 """
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -614,11 +616,18 @@ def exports_report(counts, results, profiles):
     return growth
 
 
+def make_workdir():
+    """A work folder (driver state, locks), removed when the bench exits."""
+    path = tempfile.mkdtemp(prefix='arca-bench-')
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def run_exports(args):
     from arca_openstack.node import export
     counts = sorted(set(int(c) for c in args.counts.split(',')))
     mem = args.mem or 2048
-    workdir = tempfile.mkdtemp(prefix='arca-bench-')
+    workdir = make_workdir()
     lockutils.set_defaults(os.path.join(workdir, 'locks'))
     started = time.monotonic()
     with harness.Lab([harness.NodeSpec('s1', role='storage',
@@ -663,7 +672,7 @@ def run_exports(args):
 
 
 def run_service(args):
-    workdir = tempfile.mkdtemp(prefix='arca-bench-')
+    workdir = make_workdir()
     # The bare way runs the agent's operations here, with their locks.
     lockutils.set_defaults(os.path.join(workdir, 'locks'))
     kwargs = {'mem': args.mem} if args.mem else {}
