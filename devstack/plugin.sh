@@ -157,6 +157,11 @@ function install_arca {
         sudo systemctl disable --now nfs-ganesha.service || true
     fi
     sudo modprobe -a dm_thin_pool xfs veth bridge || true
+    # Lets each SVM's Ganesha own its D-Bus name: export changes then go
+    # over D-Bus, not SIGHUP reloads of all the SVM's exports.
+    sudo install -o root -g root -m 644 \
+        "$ARCA_DIR"/etc/dbus-1/system.d/arca-ganesha.conf \
+        /etc/dbus-1/system.d/arca-ganesha.conf
     setup_develop "$ARCA_DIR"
 }
 

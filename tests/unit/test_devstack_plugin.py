@@ -359,6 +359,10 @@ class DevstackPluginTestCase(base.BaseTestCase):
         ], calls)
         self.assertIn(('systemctl', 'disable', '--now',
                        'nfs-ganesha.service'), self.sudo(calls))
+        self.assertIn(('install', '-o', 'root', '-g', 'root', '-m', '644',
+                       ROOT + '/etc/dbus-1/system.d/arca-ganesha.conf',
+                       '/etc/dbus-1/system.d/arca-ganesha.conf'),
+                      self.sudo(calls))
         self.assertTrue(os.path.exists(self.backing_file))
 
     def test_install_settings(self):
