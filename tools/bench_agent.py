@@ -233,12 +233,7 @@ class ManilaBench(DriverBench):
                 'size': size, 'project_id': project, 'share_proto': 'NFS',
                 'mount_snapshot_support': True, 'export_locations': []}
 
-    @staticmethod
-    def snapshot(share):
-        return {'id': str(uuid.uuid4()), 'snapshot_id': str(uuid.uuid4()),
-                'share_instance_id': share['id'], 'size': share['size'],
-                'project_id': share['project_id'],
-                'provider_location': None, 'share': share}
+    snapshot = staticmethod(backends.share_snapshot)
 
     @staticmethod
     def rule(address):

@@ -13,6 +13,7 @@ builders' services.
 """
 
 import os
+import uuid
 
 from oslo_config import cfg
 
@@ -114,3 +115,11 @@ def manila_driver(node, workdir, backend, options):
     drv.do_setup(context.get_admin_context())
     drv.check_for_setup_error()
     return drv, path
+
+
+def share_snapshot(share):
+    """A snapshot record of ``share``, as Manila's share manager passes it."""
+    return {'id': str(uuid.uuid4()), 'snapshot_id': str(uuid.uuid4()),
+            'share_instance_id': share['id'], 'size': share['size'],
+            'project_id': share['project_id'],
+            'provider_location': None, 'share': share}
