@@ -501,13 +501,18 @@ class Ganesha(object):
     def _live(self, svm, pid, eid):
         """:meth:`_dbus_display` of a running instance; None if unknown.
 
-        None without asking when no pid file names a running instance, or
-        when this instance (by pid) is known not to answer on D-Bus: its
-        bus name is taken once at start, so that does not change.
+        None without asking when :meth:`_may_ask` says no.
         """
-        if pid is None or self._no_dbus.get(svm) == pid:
+        if not self._may_ask(svm, pid):
             return None
         return self._dbus_display(svm, eid)
+
+    def _may_ask(self, svm, pid):
+        """False if no instance runs, or this one is known not to answer.
+
+        Its bus name is taken once at start, so that does not change.
+        """
+        return pid is not None and self._no_dbus.get(svm) != pid
 
     def _reload_running(self, svm, pid):
         """SIGHUP the instance ``pid`` if it runs; it has no D-Bus."""
@@ -524,7 +529,7 @@ class Ganesha(object):
             change is made as any other).
         """
         eid = exp.export_id
-        if new and pid is not None and self._no_dbus.get(svm) != pid:
+        if new and self._may_ask(svm, pid):
             result = self._send(svm, 'AddExport', exp)
             if result.exit_code == 0:
                 self._confirm(svm, 'AddExport', exp, result)
