@@ -326,12 +326,16 @@ class SVMPools(SVMNames):
     :param pool: the backend's :class:`arca_openstack.node.lvm.ThinPool`,
         whose LVs tagged ``arca.svm=NAME`` keep SVM NAME in use.
     :param settings: :class:`Settings` (see :func:`settings_from_conf`).
+    :param home: called when a new SVM is recorded: the state directory
+        of the mirrored pool it is to live in, or None (see
+        ``SVMManager.record``).
     """
 
-    def __init__(self, svms, pool, settings):
+    def __init__(self, svms, pool, settings, home=None):
         super().__init__(settings)
         self.svms = svms
         self.pool = pool
+        self.home = home
 
     @staticmethod
     def _lock():
@@ -410,7 +414,8 @@ class SVMPools(SVMNames):
                     network = self.allocate()
                     LOG.info('Creating SVM %s with addresses %s', name,
                              ', '.join(network.addresses))
-                    self.svms.record(name, network, owner=owner)
+                    self.svms.record(name, network, owner=owner,
+                                     home=self.home)
                     record = {'name': name, 'owner': owner,
                               'network': network}
             # Built (or finished, if an earlier build was interrupted)

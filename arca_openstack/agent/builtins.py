@@ -26,6 +26,7 @@ import stat
 
 from arca_openstack.node import executor
 from arca_openstack.node import export
+from arca_openstack.node import files
 from arca_openstack.node import rawfile
 
 # Files in Arca's own directories: root-owned, never writable by a
@@ -39,6 +40,9 @@ _STATE = (r'(?:/var/lib/arca(?!/mnt(?:/|\Z))|/run/arca|/var/log/arca|'
 # volume in it: the only tenant-writable path handled here.
 _MOUNT = re.escape(export.MOUNT_BASE) + r'/[A-Za-z0-9][A-Za-z0-9+_.-]*'
 _IMAGE = _MOUNT + '/' + re.escape(rawfile.FILE_NAME)
+# A mirrored pool's state filesystem (root's, see pool_state).
+_POOL_STATE = re.escape(files.POOLS_DIR) + r'/[A-Za-z0-9][A-Za-z0-9+_.-]*'
+
 _SIGNALS = {'-0': 0, '-HUP': signal.SIGHUP, '-TERM': signal.SIGTERM,
             '-KILL': signal.SIGKILL}
 _FORMS = []
@@ -178,6 +182,32 @@ def mkdir(argv, stdin):
     return _ok()
 
 
+@_form('ln', '-sfnT', _STATE, _STATE)
+def ln(argv, stdin):
+    """``ln -sfnT``: the link replaced atomically; never a directory."""
+    target, link = argv[2], argv[3]
+    tmp = link + '.tmp'
+    try:
+        _remove(tmp, tree=False)
+        os.symlink(target, tmp)
+        if os.path.isdir(link) and not os.path.islink(link):
+            os.unlink(tmp)
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        os.rename(tmp, link)
+    except OSError as err:
+        return _fail('ln', "cannot overwrite '%s'" % link, err)
+    return _ok()
+
+
+@_form('readlink', _STATE)
+def readlink(argv, stdin):
+    """Exit 1 with no output unless the path is a symlink (as readlink)."""
+    try:
+        return _ok(os.readlink(argv[1]) + '\n')
+    except OSError:
+        return executor.Result(1, '', '')
+
+
 @_form('ls', '-1A', _STATE)
 @_form('ls', '-1A', _BASE)
 def ls(argv, stdin):
@@ -276,6 +306,8 @@ def _unescape(field):
 
 
 @_form('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint', _MOUNT)
+@_form('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+       _POOL_STATE)
 def findmnt(argv, stdin):
     """``SOURCE TARGET`` of each mount exactly at the path, in mount order.
 

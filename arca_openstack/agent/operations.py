@@ -32,6 +32,7 @@ from arca_openstack.node import files
 from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
 from arca_openstack.node import netns
+from arca_openstack.node import pool_state
 from arca_openstack.node import probe
 from arca_openstack.node import quota
 from arca_openstack.node import rawfile
@@ -289,6 +290,7 @@ class Node(object):
         self.quota = quota.FilesystemQuota(executor)
         self.raw = rawfile.RawFile(executor)
         self.drbd = drbd.DRBD(executor)
+        self.pool_state = pool_state.PoolState(executor, self.svms)
 
     @staticmethod
     def hostname():
@@ -757,7 +759,9 @@ def svms_get_export(node, name, export_id):
 @operation('svm_pools.ensure', pooled=True)
 def svm_pools_ensure(node, pool, name, owner, settings, check_running=True,
                      prefix_options=()):
-    pools = svm_pools.SVMPools(node.svms, pool, settings)
+    pools = svm_pools.SVMPools(
+        node.svms, pool, settings,
+        home=lambda: node.pool_state.home(pool.vg))
     return pools.ensure_named(
         name, owner, prepare_exports=_prepare(node, pool, prefix_options),
         check_running=check_running)

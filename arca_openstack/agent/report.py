@@ -109,9 +109,11 @@ def _pools(node, table):
     return result
 
 
-def _gather(node):
+def _gather(node, names=None):
     table = mounts(node)
-    return (table, [_svm(node, n, table) for n in node.svms.list()],
+    if names is None:
+        names = node.svms.list()
+    return (table, [_svm(node, n, table) for n in names],
             _pools(node, table))
 
 
@@ -194,7 +196,7 @@ def _holds_svm_interface(node, ns):
         return False
 
 
-def ensure(node, dry_run=False):
+def ensure(node, dry_run=False, names=None):
     """Rebuild every recorded SVM whose NFS server is not running.
 
     ``SVMManager.ensure``, its exports' LVs mounted first (activated if
@@ -202,8 +204,10 @@ def ensure(node, dry_run=False):
     but reported (incomplete) if one of its LVs is missing or unmounted.
     Each SVM's ``result``: ok, would rebuild (``dry_run``: reads only),
     rebuilt, incomplete or failed.
+
+    :param names: only these SVMs (a mirrored pool's, at its start).
     """
-    _table, svms, pools = _gather(node)
+    _table, svms, pools = _gather(node, names)
     holders = {}
     for state, pool, infos in pools:
         for info in infos:

@@ -13,6 +13,8 @@ STATE_DIR = '/var/lib/arca'
 RUN_DIR = '/run/arca'
 LOG_DIR = '/var/log/arca'
 DRBD_DIR = '/etc/drbd.d'
+# Mountpoints of the mirrored pools' state filesystems (pool_state).
+POOLS_DIR = STATE_DIR + '/pools'
 ALLOWED_BASES = (STATE_DIR, RUN_DIR, LOG_DIR, DRBD_DIR)
 
 
@@ -67,6 +69,25 @@ def remove_tree(executor, path):
         raise exception.InvalidInput(what='path', value=path,
                                      reason='is a base directory')
     executor.execute('rm', '-rf', path)
+
+
+def symlink(executor, target, link):
+    """Make ``link`` a symlink to ``target``, replacing a link there.
+
+    Both lie in Arca's own directories. ``-T`` keeps ln from creating the
+    link inside ``link`` when that is a directory: a real directory there
+    makes ln fail instead.
+    """
+    executor.execute('ln', '-sfnT', _checked(target), _checked(link))
+
+
+def readlink(executor, path):
+    """The target of the symlink ``path``, or None if it is not one."""
+    result = executor.execute('readlink', _checked(path),
+                              check_exit_code=(0, 1))
+    if result.exit_code != 0:
+        return None
+    return result.stdout.strip() or None
 
 
 def list_dir(executor, path):

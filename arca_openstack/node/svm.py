@@ -74,8 +74,12 @@ def make_network(mode, addresses, gateways=(), parent=None, vlan=None,
     return Network(mode, addresses, gateways, parent, vlan, bridge, mtu)
 
 
+def _dir(name):
+    return '%s/svm/%s' % (files.STATE_DIR, name)
+
+
 def _record_path(name):
-    return '%s/svm/%s/svm.json' % (files.STATE_DIR, name)
+    return _dir(name) + '/svm.json'
 
 
 def _check_new(name, network):
@@ -111,27 +115,32 @@ class SVMManager(object):
                                           files.STATE_DIR + '/svm')
                 if _is_svm_name(n)]
 
-    def create(self, name, network, owner=None):
+    def create(self, name, network, owner=None, home=None):
         """Make the SVM exist and serve, converging from any partial state.
 
         Creating an SVM that exists with the same network is a no-op
         (beyond making sure it runs); a different network is a Conflict.
+
+        :param home: called only if the SVM has no record yet: the state
+            directory of the mirrored pool the SVM is to live in (its
+            directory is then made there and linked, see pool_state), or
+            None for the node's own state.
         """
         _check_new(name, network)
         with locks.lock('svm-compose', name):
-            self._record(name, network, owner)
+            self._record(name, network, owner, home)
             self._build(name, network)
 
-    def record(self, name, network, owner=None):
+    def record(self, name, network, owner=None, home=None):
         """Write the SVM's record only (idempotent): it holds its addresses.
 
         :meth:`create` with the same network builds the SVM afterwards.
         """
         _check_new(name, network)
         with locks.lock('svm-compose', name):
-            self._record(name, network, owner)
+            self._record(name, network, owner, home)
 
-    def _record(self, name, network, owner):
+    def _record(self, name, network, owner, home=None):
         if owner is not None:
             owner = validate.tag(owner)
         existing = self.get(name)
@@ -149,11 +158,20 @@ class SVMManager(object):
                     'record)')
             record = {'name': name, 'owner': owner,
                       'network': network._asdict()}
-            files.makedirs(self.executor,
-                           '%s/svm/%s' % (files.STATE_DIR, name))
+            self._make_dir(name, home() if home is not None else None)
             files.write_atomic(self.executor, _record_path(name),
                                json.dumps(record, sort_keys=True,
                                           indent=1) + '\n')
+
+    def _make_dir(self, name, home):
+        path = _dir(name)
+        if home is None:
+            files.makedirs(self.executor, path)
+            return
+        target = '%s/svm/%s' % (home, name)
+        files.makedirs(self.executor, target)
+        files.makedirs(self.executor, files.STATE_DIR + '/svm')
+        files.symlink(self.executor, target, path)
 
     def _build(self, name, network):
         ifname = self._plumb(name, network)
@@ -257,9 +275,36 @@ class SVMManager(object):
             self.ganesha.stop(name)
             self.netns.delete(name)
             # The record last: its addresses are free once it is gone.
-            files.remove_tree(self.executor,
-                              '%s/svm/%s' % (files.STATE_DIR, name))
+            # A homed SVM's directory is on its pool; the link goes after.
+            home = files.readlink(self.executor, _dir(name))
+            if home is not None:
+                _check_home(name, home)
+                files.remove_tree(self.executor, home)
+                files.remove(self.executor, _dir(name))
+            else:
+                files.remove_tree(self.executor, _dir(name))
         return True
+
+    def stop(self, name):
+        """Stop serving: Ganesha stopped, namespace (and addresses) gone.
+
+        The record and export files stay: :meth:`ensure` brings the SVM
+        back (on this node, or on the partner that takes its pool over).
+        """
+        with locks.lock('svm-compose', validate.svm_name(name)):
+            self.ganesha.stop(name)
+            self.netns.delete(name)
+
+
+def _check_home(name, path):
+    """``path`` must be an SVM directory of that name on a pool's state."""
+    prefix = files.POOLS_DIR + '/'
+    vg, sep, rest = path[len(prefix):].partition('/')
+    if not path.startswith(prefix) or not sep or rest != 'svm/' + name:
+        raise exception.Conflict(what='SVM', name=name,
+                                 reason='its directory links to %s, not '
+                                        'to a pool\'s state' % path)
+    validate.vg_name(vg)
 
 
 def _is_svm_name(name):

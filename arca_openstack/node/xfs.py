@@ -76,6 +76,10 @@ def _path(value, base, what):
 
 
 def _mountpoint(value):
+    """Under MOUNT_BASE, or a pool's state directory (POOLS_DIR/VG)."""
+    if isinstance(value, str) and value.startswith(files.POOLS_DIR + '/'):
+        validate.vg_name(value[len(files.POOLS_DIR) + 1:])
+        return value
     return _path(value, MOUNT_BASE, 'mountpoint')
 
 

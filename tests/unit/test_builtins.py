@@ -59,6 +59,10 @@ class FindTestCase(base.TestCase):
         ('mkdir', '-p', '/var/lib/arca/mnt/volume-1'),
         ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
          '/var/lib/arca/mnt/volume-1'),
+        ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+         '/var/lib/arca/pools/arca1'),
+        ('ln', '-sfnT', '/var/lib/arca/pools/arca1/svm/arca_p1', SVM),
+        ('readlink', SVM),
     )
     def test_answered(self, argv):
         self.assertIsNotNone(builtins.find(argv))
@@ -236,6 +240,23 @@ class SameAsCommandTestCase(base.TestCase):
         argv = ['findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
                 path]
         self.assertEqual(real(argv), tuple(builtins.findmnt(argv, None)))
+
+    @ddt.data('{}/new', '{}/link', '{}/a', '{}/exports', '{}/nodir/x')
+    def test_ln(self, path):
+        for top in self.dirs:
+            os.symlink(top + '/gone', top + '/link')
+        self.both(builtins.ln, 'ln', '-sfnT', '{}/exports/sub', path)
+        for top in self.dirs:
+            target = path.replace('{}', top)
+            if os.path.islink(target):
+                self.assertEqual(top + '/exports/sub', os.readlink(target))
+        self.assertEqual(*[sorted(os.listdir(t)) for t in self.dirs])
+
+    @ddt.data('{}/link', '{}/a', '{}/exports', '{}/missing')
+    def test_readlink(self, path):
+        for top in self.dirs:
+            os.symlink(top + '/exports', top + '/link')
+        self.both(builtins.readlink, 'readlink', path)
 
     def test_kill(self):
         self.assertEqual(0, builtins.kill(

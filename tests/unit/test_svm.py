@@ -53,6 +53,7 @@ class MakeNetworkTestCase(base.TestCase):
         self.assertRaises(exception.InvalidInput, svm.make_network, **kwargs)
 
 
+@ddt.ddt
 class SVMManagerTestCase(base.TestCase):
 
     def setUp(self):
@@ -241,7 +242,52 @@ class SVMManagerTestCase(base.TestCase):
         self.mgr.delete('svm_a')
         self.mgr.ganesha.stop.assert_called_once_with('svm_a')
         self.mgr.netns.delete.assert_called_once_with('svm_a')
-        self.assertCommands(('rm', '-rf', '/var/lib/arca/svm/svm_a'))
+        self.assertCommands(('readlink', '/var/lib/arca/svm/svm_a'),
+                            ('rm', '-rf', '/var/lib/arca/svm/svm_a'))
+
+    def test_create_homed_on_a_pool(self):
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        home = mock.Mock(return_value='/var/lib/arca/pools/arca1')
+        self.mgr.create('svm_a', self.net, home=home)
+        target = '/var/lib/arca/pools/arca1/svm/svm_a'
+        self.assertCommands(
+            ('cat', RECORD),
+            ('mkdir', '-p', target),
+            ('mkdir', '-p', '/var/lib/arca/svm'),
+            ('ln', '-sfnT', target, '/var/lib/arca/svm/svm_a'),
+            ('tee', RECORD + '.tmp'),
+            ('mv', '-f', RECORD + '.tmp', RECORD))
+
+    def test_existing_svm_stays_where_it_is(self):
+        # home is asked only for a new record.
+        self.executor.on('cat', stdout=self._record())
+        home = mock.Mock()
+        self.mgr.create('svm_a', self.net, home=home)
+        home.assert_not_called()
+        self.assertCommands(('cat', RECORD))
+
+    def test_delete_homed(self):
+        target = '/var/lib/arca/pools/arca1/svm/svm_a'
+        self.executor.on('readlink', stdout=target + '\n')
+        self.mgr.ganesha.export_ids.return_value = []
+        self.mgr.delete('svm_a')
+        self.assertCommands(('readlink', '/var/lib/arca/svm/svm_a'),
+                            ('rm', '-rf', target),
+                            ('rm', '-f', '/var/lib/arca/svm/svm_a'))
+
+    @ddt.data('/etc', '/var/lib/arca/pools/arca1/svm/other',
+              '/var/lib/arca/pools/arca1/x/svm_a', '/var/lib/arca/pools/')
+    def test_delete_refuses_a_foreign_link(self, target):
+        self.executor.on('readlink', stdout=target + '\n')
+        self.mgr.ganesha.export_ids.return_value = []
+        self.assertRaises(exception.Conflict, self.mgr.delete, 'svm_a')
+        self.assertNotIn('rm', [c[0] for c in self.executor.commands])
+
+    def test_stop_keeps_the_record(self):
+        self.mgr.stop('svm_a')
+        self.mgr.ganesha.stop.assert_called_once_with('svm_a')
+        self.mgr.netns.delete.assert_called_once_with('svm_a')
+        self.assertCommands()
 
     def test_delete_refuses_while_exporting(self):
         self.mgr.ganesha.export_ids.return_value = [1, 2]

@@ -1,0 +1,194 @@
+"""ocf:arca:pool, the Pacemaker resource agent of a mirrored Arca pool.
+
+Pacemaker runs it (as root) on the node where the pool's DRBD device has
+just been promoted: ``start`` activates the VG, mounts the pool's state
+and rebuilds every SVM homed in the pool (namespace, address, mounts,
+exports, Ganesha) through the node agent's own ``ensure``; ``stop`` takes
+them all down and deactivates the VG, so DRBD can be demoted; ``monitor``
+fails when an SVM's Ganesha died or one of its exports' filesystems is
+not mounted, so Pacemaker recovers the pool.
+
+The one parameter, ``thin_pool`` (``VG/THIN``), comes in the environment
+as ``OCF_RESKEY_thin_pool``; it must be one of the pools of the agent's
+configuration (/etc/arca/arca-node.conf). ``arca-node cluster setup``
+installs this agent as /usr/lib/ocf/resource.d/arca/pool.
+
+Exit codes are OCF's: 0 success, 1 generic error, 2 bad argument, 3
+unimplemented action, 6 not configured, 7 not running.
+"""
+
+import logging as py_logging
+import os
+import sys
+import time
+
+from arca_openstack.agent import report
+from arca_openstack.cmd import node as node_cmd
+from arca_openstack import exception
+from arca_openstack.node import validate
+
+LOG = py_logging.getLogger('arca-ocf-pool')
+
+OCF_SUCCESS = 0
+OCF_ERR_GENERIC = 1
+OCF_ERR_ARGS = 2
+OCF_ERR_UNIMPLEMENTED = 3
+OCF_ERR_CONFIGURED = 6
+OCF_NOT_RUNNING = 7
+
+# Seconds; UML lab nodes fork slowly (0.1-0.2 s a process), a real node
+# needs a fraction of these.
+TIMEOUTS = {'start': 300, 'stop': 300, 'monitor': 120, 'validate-all': 30,
+            'meta-data': 5}
+MONITOR_INTERVAL = 20
+
+META_DATA = '''<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
+<resource-agent name="pool" version="1.0">
+  <version>1.1</version>
+  <longdesc lang="en">
+Serves one mirrored Arca pool on the node where its DRBD device is
+Primary: activates the pool's volume group, mounts its state, and brings
+up every SVM homed in the pool (network namespace and address, the LVs
+it exports, its NFS-Ganesha), through the Arca node agent. Stop takes
+them down and deactivates the volume group. Monitor fails when an SVM's
+NFS server is not running or one of its exports is not mounted.
+  </longdesc>
+  <shortdesc lang="en">Mirrored Arca pool and its SVMs</shortdesc>
+  <parameters>
+    <parameter name="thin_pool" unique="1" required="1">
+      <longdesc lang="en">The pool as VG/THIN, one of the thin pools
+of the node agent's configuration.</longdesc>
+      <shortdesc lang="en">Thin pool (VG/THIN)</shortdesc>
+      <content type="string"/>
+    </parameter>
+  </parameters>
+  <actions>
+%s  </actions>
+</resource-agent>
+'''
+
+
+def meta_data():
+    actions = ''.join(
+        '    <action name="%s" timeout="%ds"%s/>\n' % (
+            name, timeout,
+            ' interval="%ds"' % MONITOR_INTERVAL if name == 'monitor'
+            else '')
+        for name, timeout in TIMEOUTS.items())
+    return META_DATA % actions
+
+
+class Agent(object):
+    """The actions, for one pool of one node agent configuration."""
+
+    def __init__(self, node, thin_pool):
+        self.node = node
+        self.thin_pool = thin_pool
+        self.vg = thin_pool.partition('/')[0]
+        self.state = node.pool_state
+
+    def validate(self):
+        vg, _sep, thin = self.thin_pool.partition('/')
+        self.node.pool(vg, thin)    # InvalidInput unless configured
+
+    def start(self):
+        started = time.monotonic()
+        names = self.state.start(self.vg)
+        data = report.ensure(self.node, names=names)
+        bad = [entry for entry in data['svms']
+               if entry['result'] not in report.GOOD]
+        for entry in bad:
+            LOG.error('SVM %s: %s: %s', entry['svm'], entry['result'],
+                      entry['error'])
+        LOG.info('pool %s started in %.1fs: %d SVM(s), %d not served',
+                 self.vg, time.monotonic() - started, len(names), len(bad))
+        return OCF_ERR_GENERIC if bad else OCF_SUCCESS
+
+    def stop(self):
+        started = time.monotonic()
+        names = self.state.stop(self.vg)
+        LOG.info('pool %s stopped in %.1fs: %d SVM(s)', self.vg,
+                 time.monotonic() - started, len(names))
+        return OCF_SUCCESS
+
+    def monitor(self):
+        if not self.state.started(self.vg):
+            return OCF_NOT_RUNNING
+        names = self.state.homed(self.vg)
+        table = report.mounts(self.node)
+        problems = []
+        for name in names:
+            svm = report._svm(self.node, name, table)
+            if svm['error']:
+                problems.append('%s: %s' % (name, svm['error']))
+            elif not svm['running']:
+                problems.append('%s: NFS server not running' % name)
+            problems += ['%s: export %s: %s is not mounted' % (
+                name, exp.get('id'), exp.get('path'))
+                for exp in svm['exports'] if not exp.get('mounted')]
+        for problem in problems:
+            LOG.error('pool %s: %s', self.vg, problem)
+        return OCF_ERR_GENERIC if problems else OCF_SUCCESS
+
+
+def _thin_pool():
+    value = os.environ.get('OCF_RESKEY_thin_pool')
+    if not value:
+        raise exception.InvalidInput(what='thin_pool', value=value,
+                                     reason='is required (VG/THIN)')
+    vg, sep, thin = value.partition('/')
+    if not sep:
+        raise exception.InvalidInput(what='thin_pool', value=value,
+                                     reason='must be VG/THIN')
+    validate.vg_name(vg)
+    validate.lv_name(thin, what='thin pool name')
+    return value
+
+
+def run(action, make_node=None):
+    """The OCF exit code of ``action``."""
+    if action == 'meta-data':
+        sys.stdout.write(meta_data())
+        return OCF_SUCCESS
+    if action not in ('start', 'stop', 'monitor', 'validate-all'):
+        return OCF_ERR_UNIMPLEMENTED
+    try:
+        thin_pool = _thin_pool()
+    except exception.InvalidInput as err:
+        LOG.error('%s', err)
+        return OCF_ERR_CONFIGURED
+    if make_node is None:
+        def make_node():
+            conf = node_cmd.load_config(node_cmd.CONFIG_FILE)
+            return node_cmd.make_node(conf)
+    try:
+        agent = Agent(make_node(), thin_pool)
+        agent.validate()
+    except exception.InvalidInput as err:
+        LOG.error('%s', err)
+        # A probe (monitor) of a pool this node cannot serve: not running.
+        return OCF_NOT_RUNNING if action == 'monitor' else OCF_ERR_CONFIGURED
+    if action == 'validate-all':
+        return OCF_SUCCESS
+    try:
+        return getattr(agent, action)()
+    except exception.ArcaError as err:
+        LOG.error('%s of pool %s failed: %s', action, thin_pool, err)
+        return OCF_ERR_GENERIC
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        sys.stderr.write('usage: pool {start|stop|monitor|validate-all|'
+                         'meta-data}\n')
+        return OCF_ERR_ARGS
+    # Pacemaker keeps the agent's stderr in its log (pacemaker.log).
+    py_logging.basicConfig(stream=sys.stderr, level=py_logging.INFO,
+                           format='%(levelname)s: %(message)s')
+    return run(argv[0])
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,147 @@
+import io
+import os
+from unittest import mock
+from xml.etree import ElementTree
+
+import ddt
+
+from arca_openstack.agent import operations
+from arca_openstack.cmd import ocf_pool
+from arca_openstack import exception
+from tests.unit import base
+
+STATE = '/var/lib/arca/pools/arca1'
+MOUNTED = '/dev/mapper/arca1-arca--state %s\n' % STATE
+FIND_STATE = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
+              STATE)
+RECORD = ('{"name": "svm_a", "owner": null, "network": {"mode": "vlan", '
+          '"addresses": ["10.0.0.5/24"], "gateways": [], "parent": "eth0", '
+          '"vlan": 100, "bridge": null, "mtu": null}}')
+
+
+@ddt.ddt
+class OCFPoolTestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.node = operations.Node(self.executor,
+                                    pools=('arca1/pool', 'arca/pool'))
+        self.useFixture_env({'OCF_RESKEY_thin_pool': 'arca1/pool'})
+
+    def useFixture_env(self, values):
+        patcher = mock.patch.dict(os.environ, values)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def run_action(self, action):
+        return ocf_pool.run(action, make_node=lambda: self.node)
+
+    def test_meta_data(self):
+        with mock.patch('sys.stdout', new_callable=io.StringIO) as out:
+            self.assertEqual(0, self.run_action('meta-data'))
+        root = ElementTree.fromstring(out.getvalue().encode())
+        self.assertEqual('pool', root.get('name'))
+        self.assertEqual(['thin_pool'], [p.get('name') for p in
+                                         root.iter('parameter')])
+        actions = {a.get('name'): a for a in root.iter('action')}
+        self.assertEqual({'start', 'stop', 'monitor', 'validate-all',
+                          'meta-data'}, set(actions))
+        self.assertEqual('20s', actions['monitor'].get('interval'))
+        self.assertCommands()
+
+    def test_unknown_action(self):
+        self.assertEqual(3, self.run_action('promote'))
+        self.assertCommands()
+
+    @ddt.data(None, '', 'arca1', 'arca1/pool/x', '../x/pool', 'arca1/ bad')
+    def test_bad_parameter(self, value):
+        env = dict(os.environ)
+        env.pop('OCF_RESKEY_thin_pool', None)
+        if value is not None:
+            env['OCF_RESKEY_thin_pool'] = value
+        with mock.patch.dict(os.environ, env, clear=True):
+            self.assertEqual(6, self.run_action('start'))
+        self.assertCommands()
+
+    def test_pool_not_configured(self):
+        self.useFixture_env({'OCF_RESKEY_thin_pool': 'other/pool'})
+        self.assertEqual(6, self.run_action('start'))
+        # A probe where the agent may not serve the pool: not running.
+        self.assertEqual(7, self.run_action('monitor'))
+        self.assertCommands()
+
+    def test_validate_all(self):
+        self.assertEqual(0, self.run_action('validate-all'))
+        self.assertCommands()
+
+    def test_monitor_not_running(self):
+        self.executor.on(*FIND_STATE, exit_code=1)
+        self.assertEqual(7, self.run_action('monitor'))
+        self.assertCommands(FIND_STATE)
+
+    def _serving(self, running=True):
+        self.executor.on('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET',
+                         stdout='')
+        self.executor.on(*FIND_STATE, stdout=MOUNTED)
+        self.executor.on('ls', '-1A', STATE + '/svm', stdout='svm_a\n')
+        self.executor.on('cat', '/var/lib/arca/svm/svm_a/svm.json',
+                         stdout=RECORD)
+        status = {'running': running, 'pid': 42 if running else None}
+        self.node.svms.ganesha = mock.Mock(**{
+            'status.return_value': status, 'export_ids.return_value': []})
+
+    def test_monitor_running(self):
+        self._serving()
+        self.assertEqual(0, self.run_action('monitor'))
+
+    def test_monitor_dead_ganesha(self):
+        self._serving(running=False)
+        with self.assertLogs('arca-ocf-pool', 'ERROR') as logs:
+            self.assertEqual(1, self.run_action('monitor'))
+        self.assertIn('svm_a: NFS server not running', logs.output[0])
+
+    def test_start(self):
+        with mock.patch.object(self.node.pool_state, 'start',
+                               return_value=['svm_a']) as start, \
+                mock.patch('arca_openstack.agent.report.ensure',
+                           return_value={'svms': [
+                               {'svm': 'svm_a', 'result': 'rebuilt',
+                                'error': None}]}) as ensure:
+            self.assertEqual(0, self.run_action('start'))
+        start.assert_called_once_with('arca1')
+        ensure.assert_called_once_with(self.node, names=['svm_a'])
+
+    def test_start_fails_when_an_svm_is_not_served(self):
+        with mock.patch.object(self.node.pool_state, 'start',
+                               return_value=['svm_a']), \
+                mock.patch('arca_openstack.agent.report.ensure',
+                           return_value={'svms': [
+                               {'svm': 'svm_a', 'result': 'failed',
+                                'error': 'LV share-1 is in no configured '
+                                         'pool'}]}):
+            self.assertEqual(1, self.run_action('start'))
+
+    def test_start_fails_without_the_vg(self):
+        self.executor.on('vgchange', exit_code=5,
+                         stderr='  Volume group "arca1" not found\n')
+        self.assertEqual(1, self.run_action('start'))
+        self.assertCommands(('vgchange', '-ay', 'arca1'))
+
+    def test_stop(self):
+        with mock.patch.object(self.node.pool_state, 'stop',
+                               return_value=['svm_a']) as stop:
+            self.assertEqual(0, self.run_action('stop'))
+        stop.assert_called_once_with('arca1')
+
+    def test_stop_failure_is_reported(self):
+        # Pacemaker then fences the node: the pool must not be started
+        # elsewhere while this node may still write it.
+        with mock.patch.object(self.node.pool_state, 'stop',
+                               side_effect=exception.InUse(
+                                   what='filesystem', name='x',
+                                   reason='busy')):
+            self.assertEqual(1, self.run_action('stop'))
+
+    def test_main_usage(self):
+        with mock.patch('sys.stderr', new_callable=io.StringIO):
+            self.assertEqual(2, ocf_pool.main([]))
