@@ -9,6 +9,12 @@ file works with Debian's in-kernel 8.4.11 and drbd-utils 9.22, which runs
 Both nodes get byte-identical files: the two ``on`` sections are sorted
 by host name whichever node renders them.
 
+A resource managed by Pacemaker (an HA pool) is rendered with
+``fencing=True``: ``disk { fencing resource-and-stonith; }`` and the
+``crm-fence-peer.sh``/``crm-unfence-peer.sh`` handlers. That placement of
+``fencing`` is DRBD 8.4's (DRBD 9 moved it to ``net``); drbd-utils runs
+the 8.4 tools for the 8.4 module, as above.
+
 Status source: ``drbdsetup sh-status <resource>``. On 8.4 it prints one
 block of shell variables per minor (``_minor``, ``_res_name``, ``_known``,
 ``_cstate``, ``_role``, ``_peer``, ``_disk``, ``_pdsk``,
@@ -48,6 +54,10 @@ DRBDADM = 'drbdadm'
 DRBDSETUP = 'drbdsetup'
 
 PROTOCOLS = ('A', 'B', 'C')
+
+#: Handlers of a fenced resource (drbd-utils' Pacemaker scripts).
+FENCE_PEER = '/usr/lib/drbd/crm-fence-peer.sh'
+UNFENCE_PEER = '/usr/lib/drbd/crm-unfence-peer.sh'
 
 #: Peer of a resource: ``hostname`` must equal ``uname -n`` on that node
 #: (drbdadm picks its own ``on`` section by it), ``address`` is the
@@ -153,12 +163,21 @@ def _address(address, port):
     return 'ipv4 %s:%d' % (address, port)
 
 
-def render_resource(name, minor, port, local, peer, protocol='C'):
-    """The text of the resource file: same bytes on both nodes."""
+def render_resource(name, minor, port, local, peer, protocol='C',
+                    fencing=False):
+    """The text of the resource file: same bytes on both nodes.
+
+    ``fencing``: the resource is a Pacemaker-managed one; a Primary that
+    loses its peer freezes I/O and has the cluster fence the peer (and
+    keeps it from being promoted) before it goes on.
+    """
     name = resource_name(name)
     minor = validate.minor(minor)
     port = validate.port(port)
     protocol = validate.choice(protocol, 'DRBD protocol', PROTOCOLS)
+    if not isinstance(fencing, bool):
+        raise exception.InvalidInput(what='fencing', value=fencing,
+                                     reason='must be a boolean')
     local, peer = _check_pair(local, peer)
     lines = [
         '# Managed by arca-openstack: do not edit.',
@@ -167,6 +186,16 @@ def render_resource(name, minor, port, local, peer, protocol='C'):
         '        protocol %s;' % protocol,
         '    }',
     ]
+    if fencing:
+        lines += [
+            '    disk {',
+            '        fencing resource-and-stonith;',
+            '    }',
+            '    handlers {',
+            '        fence-peer "%s";' % FENCE_PEER,
+            '        after-resync-target "%s";' % UNFENCE_PEER,
+            '    }',
+        ]
     for node in sorted((local, peer), key=lambda n: n.hostname):
         lines += [
             '    on %s {' % node.hostname,
@@ -367,10 +396,12 @@ class DRBD(StatusWaits):
     # -- configuration -----------------------------------------------------
 
     def render_resource(self, name, minor, port, local, peer,
-                        protocol='C'):
-        return render_resource(name, minor, port, local, peer, protocol)
+                        protocol='C', fencing=False):
+        return render_resource(name, minor, port, local, peer, protocol,
+                               fencing)
 
-    def write_resource(self, name, minor, port, local, peer, protocol='C'):
+    def write_resource(self, name, minor, port, local, peer, protocol='C',
+                       fencing=False):
         """Install /etc/drbd.d/arca-<name>.res; True if it changed.
 
         The new file is checked with ``drbdadm dump <name>``, which parses
@@ -378,7 +409,8 @@ class DRBD(StatusWaits):
         node's ``uname -n``; a file that fails is replaced by what was
         there before (or removed) and :class:`ConfigInvalid` raised.
         """
-        content = render_resource(name, minor, port, local, peer, protocol)
+        content = render_resource(name, minor, port, local, peer, protocol,
+                                  fencing)
         path = resource_path(name)
         with locks.lock('drbd', name):
             old = files.read(self.executor, path)

@@ -28,6 +28,9 @@ _HOSTNAME = re.compile(
     r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
 _PATH = re.compile(r'^/[A-Za-z0-9_.+=:@/-]*$')
 _RESOURCE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$')
+_CLUSTER = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$')
+_FENCE_AGENT = re.compile(r'^fence_[a-z0-9_]{1,58}$')
+_PARAM = re.compile(r'^[a-z][a-z0-9_-]{0,62}$')
 
 MAX_SIZE_GIB = 1024 * 1024  # 1 PiB: larger is a typo, not a volume
 
@@ -138,6 +141,40 @@ def resource_name(value):
     if value == 'all':
         _fail('DRBD resource name', value,
               '"all" means every resource to drbdadm')
+    return value
+
+
+def cluster_name(value):
+    """A Corosync/Pacemaker cluster name."""
+    if not isinstance(value, str) or not _CLUSTER.fullmatch(value):
+        _fail('cluster name', value,
+              'must be 1-32 characters of A-Z a-z 0-9 _ . - and not start '
+              'with a symbol')
+    return value
+
+
+def fence_agent(value):
+    """The name of a fence agent (``fence_ipmilan``), run by Pacemaker."""
+    if not isinstance(value, str) or not _FENCE_AGENT.fullmatch(value):
+        _fail('fence agent', value,
+              'must be fence_ followed by 1-58 characters of a-z 0-9 _')
+    return value
+
+
+def parameter_name(value, what='parameter name'):
+    """A resource agent parameter name (also part of Pacemaker ids)."""
+    if not isinstance(value, str) or not _PARAM.fullmatch(value):
+        _fail(what, value,
+              'must start with a-z and hold 1-63 characters of a-z 0-9 _ -')
+    return value
+
+
+def text(value, what, max_length=1024):
+    """One line of printable text (a password, a login), not empty."""
+    if (not isinstance(value, str) or not value or len(value) > max_length
+            or not value.isprintable()):
+        _fail(what, '***' if isinstance(value, str) else value,
+              'must be 1-%d printable characters on one line' % max_length)
     return value
 
 
