@@ -720,9 +720,11 @@ def svms_list(node):
     return node.svms.list()
 
 
-@operation('svms.create')
-def svms_create(node, name, network, owner=None):
-    return node.svms.create(name, network, owner=owner)
+@operation('svms.create', pooled=True)
+def svms_create(node, pool, name, network, owner=None):
+    """The SVM, homed in ``pool`` if that is a mirrored pool active here."""
+    return node.svms.create(name, network, owner=owner,
+                            home=lambda: node.pool_state.home(pool.vg))
 
 
 @operation('svms.ensure', pooled=True)

@@ -24,8 +24,9 @@ from arca_openstack.node import svm
 
 AGENT = 'arca-node'
 # Raised with every change of OPERATIONS (2: node.links, exports.clone,
-# drbd.*; 3: exports.format_and_publish).
-PROTOCOL = 3
+# drbd.*; 3: exports.format_and_publish; 4: svms.create takes the pool,
+# whose mirrored state may home the SVM).
+PROTOCOL = 4
 # A request or response line longer than this is refused unread (a status
 # of hundreds of exports stays far below it).
 MAX_LINE = 16 * 1024 * 1024

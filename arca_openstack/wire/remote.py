@@ -311,8 +311,8 @@ class SVMs(object):
         return self._call('list')
 
     def create(self, name, network, owner=None):
-        return self._call('create', name=name, network=network._asdict(),
-                          owner=owner)
+        return self._call('create', pooled=True, name=name,
+                          network=network._asdict(), owner=owner)
 
     def ensure(self, name):
         return self._call('ensure', pooled=True, name=name,

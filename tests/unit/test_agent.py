@@ -158,11 +158,15 @@ def _hostile_requests():
                    {'gateways': ['8.8.8.8 ']}, {'mtu': 10 ** 6},
                    {'mtu': 67}, {'extra': 1}):
         network = dict(good, **change)
-        cases.append(('svms.create', {'name': SVM, 'network': network,
-                                      'owner': 'arca.x=1'}))
-    cases.append(('svms.create', {'name': SVM, 'network': good,
-                                  'owner': 'x y'}))
-    cases.append(('svms.create', {'name': SVM, 'network': 'vlan 100'}))
+        cases.append(('svms.create', dict(POOL, name=SVM, network=network,
+                                          owner='arca.x=1')))
+    cases.append(('svms.create', dict(POOL, name=SVM, network=good,
+                                      owner='x y')))
+    cases.append(('svms.create', dict(POOL, name=SVM, network='vlan 100')))
+    # The pool an SVM may be homed in is one the agent serves.
+    cases.append(('svms.create', {'name': SVM, 'network': good}))
+    cases.append(('svms.create', dict(name=SVM, network=good, vg='other',
+                                      thin='pool')))
     # Pool settings: each is parsed again on the node.
     for change in ({'mapping': 'all'}, {'prefix': 'Cinder'},
                    {'prefix': 'a' * 9}, {'shared_name': '../x'},
@@ -270,6 +274,20 @@ class OperationTestCase(base.TestCase):
                           'exports.format_and_publish',
                           dict(POOL, svm=SVM, name=LV, image_bytes=GiB))
         self.assertEqual(['lvs'], [c[0] for c in self.executor.commands])
+
+    def test_svm_homed_in_a_mirrored_pool(self):
+        state = '/var/lib/arca/pools/' + POOL['vg']
+        self.executor.on('cat', exit_code=1, stderr='No such file')
+        self.executor.on('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET',
+                         '--mountpoint', state,
+                         stdout='/dev/mapper/x-arca--state %s\n' % state)
+        self.node.svms.netns = base.mock_netns()
+        self.node.svms.ganesha = mock.Mock()
+        self.node.call('svms.create', dict(POOL, name=SVM, network={
+            'mode': 'vlan', 'addresses': ['10.0.0.10/24'], 'gateways': [],
+            'parent': 'eth1', 'vlan': 100, 'bridge': None, 'mtu': None}))
+        self.assertIn(('ln', '-sfnT', '%s/svm/%s' % (state, SVM),
+                       '/var/lib/arca/svm/' + SVM), self.executor.commands)
 
     def test_configured_pools(self):
         node = operations.Node(self.executor, pools=['data/tp'])

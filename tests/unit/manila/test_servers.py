@@ -47,7 +47,8 @@ class ShareServerTestCase(fakes.DriverTestCase):
         with mock.patch.object(svms, 'create', return_value=None) as create:
             details = self.driver._setup_server(list(entries))
         create.assert_called_once_with(SERVER_SVM, mock.ANY,
-                                       owner='arca.share_server=' + SERVER)
+                                       owner='arca.share_server=' + SERVER,
+                                       home=mock.ANY)
         network = create.call_args[0][1]
         self.assertEqual({'svm_name': SERVER_SVM,
                           'svm_network': json.dumps(network._asdict(),

@@ -1,0 +1,236 @@
+"""Takeover of a mirrored pool: kill the node that serves it mid-write.
+
+Two storage guests form a real Corosync/Pacemaker cluster with DRBD 8.4
+and a fence device that really powers a guest off (fence_arcalab). A
+client writes sequence-numbered records through NFS v4.2, each logged on
+the client only after its fsync returned, to a share and to a volume's
+image file. The node serving the pool is killed; afterwards every logged
+record must be on the survivor's copy (no acknowledged write lost), the
+client's existing mounts must carry on without a remount, and the time
+from the kill to the first write acknowledged again is measured and
+broken down from the survivor's logs.
+"""
+
+import calendar
+import json
+import re
+import tempfile
+import time
+
+from oslo_concurrency import lockutils
+import testtools
+
+from tests.lab import ha
+from tests.lab import harness
+
+POOL = ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
+               preferred='s1')
+TENANT_VLAN = 100
+CLIENT_ADDR = '10.100.0.21/24'
+ADDRESS_POOL = ('name=a,mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
+                'range=10.100.0.10-10.100.0.19')
+SVM = 'ha_p1'
+SHARE, VOLUME = 'share-ha1', 'volume-ha1'
+RECORD = 4096
+
+# Runs on the client: writes record N at offset N*4096 of FILE, fsyncs,
+# and only then appends "N time" to LOG (the client's own disk), until
+# STOP exists. The records acknowledged are exactly the lines of LOG.
+WRITER = r'''
+import os, sys, time
+path, log, stop = sys.argv[1:4]
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+out = open(log, 'a')
+seq = 0
+while not os.path.exists(stop):
+    seq += 1
+    record = ('%08d %.3f ' % (seq, time.time())).encode().ljust(4095, b'.')
+    os.pwrite(fd, record + b'\n', seq * 4096)
+    os.fsync(fd)
+    out.write('%d %.3f\n' % (seq, time.time()))
+    out.flush()
+    time.sleep(0.05)
+'''
+
+
+class TakeoverTestCase(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
+        harness.Lab.cleanup_stale()
+        specs = [harness.NodeSpec(n, 'storage', disk_gib=1, ha_disk_gib=4,
+                                  mem_mib=1024) for n in ('s1', 's2')]
+        specs.append(harness.NodeSpec('c1', 'client'))
+        cls.lab = harness.Lab(specs, mem=512, fencing=True)
+        cls.lab.start()
+        try:
+            cls.pair = ha.Pair(cls.lab, ('s1', 's2'), [POOL])
+            cls.pair.start()
+            cls.lab.node('c1').add_vlan(TENANT_VLAN, CLIENT_ADDR)
+            with open(cls.lab.known_hosts) as f:
+                key = f.readline().split(None, 1)[1]
+            with open(cls.lab.known_hosts, 'a') as f:
+                f.write('%s %s' % (POOL.address, key))
+        except BaseException:
+            cls.lab.close(failed=True)
+            raise
+        print('pair up: %s' % json.dumps(cls.pair.timings))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.close()
+        super().tearDownClass()
+
+    def agent(self):
+        """The drivers' way in: the agent behind the pool's address."""
+        return harness.connect_agent({
+            'address': POOL.address, 'netns': self.lab.netns,
+            'key_file': self.lab.key_file,
+            'known_hosts': self.lab.known_hosts})
+
+    def call(self, client, op, **args):
+        vg, _sep, thin = POOL.thin_pool.partition('/')
+        return client.call(op, dict(args, vg=vg, thin=thin))
+
+    def _serve(self, client):
+        """A share and a volume of project p1, client c1 allowed."""
+        svm = self.call(client, 'svm_pools.ensure', name=SVM,
+                        owner='arca.project=p1',
+                        settings={'mapping': 'per-project', 'prefix': 'ha_',
+                                  'shared_name': 'ha_shared',
+                                  'delete_unused': True,
+                                  'pools': [ADDRESS_POOL]})
+        address = svm['network']['addresses'][0].split('/')[0]
+        clients = [['10.100.0.21', 'rw']]
+        for name, kind, image in ((SHARE, 'share', 0),
+                                  (VOLUME, 'volume', 1 << 30)):
+            self.call(client, 'pool.create', name=name, size_gib=1,
+                      tags=['arca.kind=%s' % kind, 'arca.project=p1',
+                            'arca.svm=%s' % SVM])
+            self.call(client, 'exports.format_and_publish', svm=SVM,
+                      name=name, clients=clients,
+                      mount_options=['prjquota'] if kind == 'share' else [],
+                      quota_bytes=(1 << 30) if kind == 'share' else None,
+                      image_bytes=image or None)
+        return address
+
+    def _mount(self, c1, address):
+        for name in (SHARE, VOLUME):
+            c1.sh('mkdir -p /mnt/{n} && timeout 120 mount -t nfs4 -o '
+                  'vers=4.2,proto=tcp,hard {a}:/{n} /mnt/{n}'.format(
+                      n=name, a=address), timeout=180)
+
+    def _start_writers(self, c1):
+        c1.run('tee', '/root/writer.py', input=WRITER)
+        for name, target in ((SHARE, '/mnt/%s/records' % SHARE),
+                             (VOLUME, '/mnt/%s/volume.raw' % VOLUME)):
+            c1.sh('rm -f /root/{n}.log /root/{n}.stop; setsid '
+                  '/usr/bin/python3 /root/writer.py {t} /root/{n}.log '
+                  '/root/{n}.stop </dev/null >/root/{n}.out 2>&1 &'.format(
+                      n=name, t=target))
+
+    def _acked(self, c1, name):
+        """``[(seq, time)]`` the client logged after each fsync."""
+        out = c1.sh('cat /root/%s.log 2>/dev/null' % name,
+                    check=False).stdout
+        return [(int(s), float(t)) for s, t in
+                (line.split() for line in out.splitlines()
+                 if len(line.split()) == 2)]
+
+    def _guest_time(self, node):
+        return float(node.run('date', '+%s.%N').stdout)
+
+    def test_kill_while_writing(self):
+        s1, s2, c1 = (self.lab.node(n) for n in ('s1', 's2', 'c1'))
+        client = self.agent()
+        address = self._serve(client)
+        self._mount(c1, address)
+        self._start_writers(c1)
+        ha.wait(lambda: all(len(self._acked(c1, n)) >= 20
+                            for n in (SHARE, VOLUME)), 120,
+                'records written before the kill')
+
+        offset = self._log_size(s2)
+        killed_at = self._guest_time(c1)
+        s1.kill()
+        # The first record acknowledged after the kill, per target.
+        firsts = {}
+
+        def resumed():
+            for name in (SHARE, VOLUME):
+                later = [t for _s, t in self._acked(c1, name)
+                         if t > killed_at + 1.0]
+                if later:
+                    firsts.setdefault(name, later[0])
+            return len(firsts) == 2
+        ha.wait(resumed, 900, 'writes to resume on s2', interval=2)
+        self.pair.wait_pool_on(POOL, s2, timeout=300)
+
+        for name in (SHARE, VOLUME):
+            c1.sh('touch /root/%s.stop' % name)
+        time.sleep(2)
+        takeover = {n: round(t - killed_at, 1) for n, t in firsts.items()}
+        print('kill to first acknowledged write: %s' % takeover)
+        print('survivor timeline (s from the kill): %s' % json.dumps(
+            self._timeline(s2, offset, killed_at)))
+
+        # Every acknowledged record is on the survivor's copy: read there.
+        for name, path in ((SHARE, '/var/lib/arca/mnt/%s/records' % SHARE),
+                           (VOLUME, '/var/lib/arca/mnt/%s/volume.raw'
+                            % VOLUME)):
+            acked = self._acked(c1, name)
+            self.assertGreater(len(acked), 20)
+            on_disk = self._records(s2, path, max(s for s, _t in acked))
+            missing = [s for s, _t in acked if s not in on_disk]
+            self.assertEqual([], missing, '%s: acknowledged records lost'
+                             % name)
+        # The client's mounts carried on: no remount, no stale handle.
+        for name in (SHARE, VOLUME):
+            out = c1.sh('cat /root/%s.out; ls /mnt/%s >/dev/null && echo ok'
+                        % (name, name), check=False).stdout
+            self.assertIn('ok', out)
+            self.assertNotIn('Stale', out)
+            self.assertNotIn('Error', out)
+
+    @staticmethod
+    def _records(node, path, last):
+        """Sequence numbers whose record is intact in ``path``."""
+        script = ('import sys\n'
+                  'f = open(%r, "rb")\n'
+                  'for seq in range(1, %d + 1):\n'
+                  '    f.seek(seq * 4096)\n'
+                  '    rec = f.read(4096)\n'
+                  '    if rec[:9] == b"%%08d " %% seq and rec.endswith('
+                  'b"\\n"):\n'
+                  '        print(seq)\n' % (path, last))
+        out = node.run('/usr/bin/python3', '-c', script,
+                       timeout=300).stdout
+        return {int(x) for x in out.split()}
+
+    @staticmethod
+    def _log_size(node):
+        return int(node.sh('stat -c %s /var/log/pacemaker/pacemaker.log '
+                           '2>/dev/null || echo 0').stdout.split()[0])
+
+    @staticmethod
+    def _timeline(node, offset, since):
+        """Seconds from the kill to each step, from the survivor's log."""
+        steps = (('membership changed', r'Node .* left|Members left|lost'),
+                 ('peer fenced', r'Operation .(reboot|off). .*: OK'),
+                 ('DRBD promoted', r'Result of promote operation for drbd_'),
+                 ('pool and SVMs up', r'Result of start operation for pool-'),
+                 ('address up', r'Result of start operation for ip-'))
+        log = node.sh('tail -c +%d /var/log/pacemaker/pacemaker.log'
+                      % (offset + 1), check=False).stdout
+        year = time.gmtime(since).tm_year
+        found = {}
+        for label, pattern in steps:
+            for line in log.splitlines():
+                if re.search(pattern, line):
+                    stamp = time.strptime('%d %s' % (year, line[:15]),
+                                          '%Y %b %d %H:%M:%S')
+                    found[label] = round(calendar.timegm(stamp) - since)
+                    break
+        return found
