@@ -21,6 +21,9 @@ For operators (see :mod:`arca_openstack.agent.report`), each with
 ``status``, ``audit`` and ``ensure --dry-run`` only read. Every command
 exits 2 when it fails.
 
+``arca-node cluster ...`` sets up and runs the HA pair (see
+:mod:`arca_openstack.agent.cluster_commands`).
+
 The agent reads ``/etc/arca/arca-node.conf`` if it exists::
 
     [agent]
@@ -36,6 +39,7 @@ import sys
 from oslo_concurrency import lockutils
 from oslo_config import cfg
 
+from arca_openstack.agent import cluster_commands
 from arca_openstack.agent import operations
 from arca_openstack.agent import report
 from arca_openstack.agent import root_executor
@@ -90,6 +94,13 @@ def _serve(args, conf):
     return 0
 
 
+def _cluster(args, conf):
+    os.makedirs(conf.agent.lock_path, mode=0o700, exist_ok=True)
+    lockutils.set_defaults(conf.agent.lock_path)
+    return cluster_commands.run(
+        args, root_executor.RootExecutor(timeout=conf.agent.command_timeout))
+
+
 def _report(args, conf):
     """status, audit, ensure: the report printed, its exit code."""
     try:
@@ -130,6 +141,7 @@ def main(argv=None):
         if name == 'ensure':
             cmd.add_argument('--dry-run', action='store_true',
                              help='only say what would be done (reads only)')
+    cluster_commands.add_parser(sub)
     args = parser.parse_args(argv)
     py_logging.basicConfig(
         stream=sys.stderr, level=py_logging.DEBUG if args.debug
@@ -138,7 +150,8 @@ def main(argv=None):
     if os.geteuid() != 0:
         parser.error('must run as root (through sudo or a root helper)')
     conf = load_config(args.config_file)
-    return {'serve': _serve}.get(args.command, _report)(args, conf)
+    return {'serve': _serve, 'cluster': _cluster}.get(
+        args.command, _report)(args, conf)
 
 
 if __name__ == '__main__':
