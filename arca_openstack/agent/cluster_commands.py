@@ -35,6 +35,7 @@ from arca_openstack.node import cluster_config
 from arca_openstack.node import drbd
 from arca_openstack.node import files
 from arca_openstack.node import lvm
+from arca_openstack.node import pool_state
 from arca_openstack.node import validate
 from arca_openstack.node import xfs
 
@@ -55,7 +56,8 @@ DIRECTORIES = (
     (os.path.dirname(OCF_AGENT), False),
 )
 THIN_POOL_SIZE = '90%FREE'
-STATE_LV_GIB = 1
+# XFS needs 300 MB at least; the state holds small files only.
+STATE_LV_SIZE = '320m'
 DEFAULT_WAIT = 1800
 # cibadmin's exit codes: the object is not there; no cluster to ask.
 CIB_NOT_FOUND = 105
@@ -257,6 +259,19 @@ class ClusterCommands(object):
                 reason='is a PV of VG %s, not %s' % (found, vg))
         _cmd(self.executor, 'vgchange', '-ay', vg)
         pool_lvs = lvm.ThinPool(self.executor, vg, thin)
+        # The state LV first, and outside the thin pool: it is no volume
+        # of the pool (never listed, managed or counted as one), and a
+        # full thin pool cannot stop the pool's own records being written.
+        state = pool_lvs.get(pool_state.STATE_LV)
+        if state is None:
+            _cmd(self.executor, 'lvcreate', '-y', '-L', STATE_LV_SIZE, '-n',
+                 pool_state.STATE_LV, vg)
+        elif state['segtype'] != 'linear':
+            raise exception.Conflict(
+                what='LV', name='%s/%s' % (vg, pool_state.STATE_LV),
+                reason='is a %s LV, not the linear state LV of pool %s'
+                % (state['segtype'], pool.name))
+        xfs.XFS(self.executor).mkfs(pool_state.state_device(vg))
         info = pool_lvs.get(thin)
         if info is None:
             _cmd(self.executor, 'lvcreate', '-y', '--type', 'thin-pool',
@@ -266,15 +281,6 @@ class ClusterCommands(object):
             raise exception.Conflict(
                 what='LV', name=pool.thin_pool,
                 reason='is a %s LV, not a thin pool' % info['segtype'])
-        state = pool_lvs.get(cluster_config.STATE_LV)
-        if state is None:
-            pool_lvs.create(cluster_config.STATE_LV, STATE_LV_GIB)
-        elif state['pool'] != thin:
-            raise exception.Conflict(
-                what='LV', name='%s/%s' % (vg, cluster_config.STATE_LV),
-                reason='is not a thin LV of %s' % pool.thin_pool)
-        xfs.XFS(self.executor).mkfs('/dev/%s/%s' % (
-            vg, cluster_config.STATE_LV))
 
     # -- CIB -----------------------------------------------------------------
 

@@ -57,8 +57,6 @@ Pool = collections.namedtuple('Pool', [
     'name', 'thin_pool', 'disk', 'minor', 'port', 'address', 'nic',
     'preferred_node'])
 
-STATE_LV = 'arca-state'
-
 _CLUSTER_KEYS = ('name', 'nodes')
 _POOL_REQUIRED = ('disk', 'minor', 'port', 'management_address',
                   'management_nic', 'preferred_node')

@@ -284,12 +284,12 @@ class CreatePoolTestCase(CommandsTestCase):
             ('pvcreate', '/dev/drbd1'),
             ('vgcreate', 'arca1', '/dev/drbd1'),
             ('vgchange', '-ay', 'arca1'),
+            LVS + ('arca1/arca-state',),
+            ('lvcreate', '-y', '-L', '320m', '-n', 'arca-state', 'arca1'),
+            ('mkfs.xfs', '-q', '-K', '/dev/arca1/arca-state'),
             LVS + ('arca1/pool',),
             ('lvcreate', '-y', '--type', 'thin-pool', '-l', '90%FREE', '-n',
              'pool', 'arca1'),
-            LVS + ('arca1/arca-state',),
-            ('lvcreate', '-T', 'arca1/pool', '-V', '1g', '-n', 'arca-state'),
-            ('mkfs.xfs', '-q', '-K', '/dev/arca1/arca-state'),
             ('vgchange', '-an', 'arca1'),
             STATUS, ('drbdadm', 'secondary', 'arca1'),
             STATUS, ('drbdsetup', 'down', 'arca1')])
@@ -305,7 +305,8 @@ class CreatePoolTestCase(CommandsTestCase):
                              segtype='thin-pool')))
         self.executor.on(*LVS + ('arca1/arca-state',),
                          stdout=fake_node.rows_report(
-                             fake_node.lv_row('arca-state')))
+                             fake_node.lv_row('arca-state', pool='',
+                                              segtype='linear')))
         self.executor.on('mkfs.xfs', stderr=MKFS_EXISTS, exit_code=1)
         self.executor.on('blkid', stdout='xfs\n')
         self.commands.create_pool('arca1')
@@ -317,11 +318,11 @@ class CreatePoolTestCase(CommandsTestCase):
             ('pvs', '--reportformat', 'json', '-o', 'pv_name,vg_name',
              '/dev/drbd1'),
             ('vgchange', '-ay', 'arca1'),
-            LVS + ('arca1/pool',),
             LVS + ('arca1/arca-state',),
             ('mkfs.xfs', '-q', '-K', '/dev/arca1/arca-state'),
             ('blkid', '-p', '-o', 'value', '-s', 'TYPE',
              '/dev/arca1/arca-state'),
+            LVS + ('arca1/pool',),
             ('vgchange', '-an', 'arca1'),
             STATUS, ('drbdadm', 'secondary', 'arca1'),
             STATUS, ('drbdsetup', 'down', 'arca1')])
