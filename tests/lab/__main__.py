@@ -1,7 +1,7 @@
 """Command line of the test lab.
 
     python -m tests.lab install     # check/apt-get install the packages
-    python -m tests.lab up [-s 2] [-c 1] [--mem 512]
+    python -m tests.lab up [-s 2] [-c 1] [--mem 512] [--ha-disk 1] [--fencing]
     python -m tests.lab smoke [--keep-logs]
     python -m tests.lab demo        # the Arca flow through both drivers
     python -m tests.lab demo --via cinder|manila|node  # one flow
@@ -45,7 +45,8 @@ def cmd_install(args):
 
 
 def _specs(args):
-    specs = [harness.NodeSpec('s%d' % i, 'storage', disk_gib=args.disk)
+    specs = [harness.NodeSpec('s%d' % i, 'storage', disk_gib=args.disk,
+                              ha_disk_gib=getattr(args, 'ha_disk', 0))
              for i in range(1, args.storage + 1)]
     specs += [harness.NodeSpec('c%d' % i, 'client')
               for i in range(1, args.clients + 1)]
@@ -57,16 +58,21 @@ def cmd_up(args):
     if removed:
         print('removed stale namespaces: %s' % ' '.join(removed))
     with harness.Lab(_specs(args), mem=args.mem,
-                     keep_logs=args.keep_logs) as lab:
+                     keep_logs=args.keep_logs,
+                     fencing=args.fencing) as lab:
         for node in lab.nodes.values():
             if node.disk and args.thin_pool:
                 node.ensure_thin_pool()
         print('lab %s up in %.1fs (workdir %s)' % (
             lab.netns, lab.timings['up'], lab.workdir))
         for node in lab.nodes.values():
-            print('  %-4s %-8s %-10s hostname=%s disk=%s console=%s' % (
+            print('  %-4s %-8s %-10s hostname=%s disk=%s%s console=%s' % (
                 node.name, node.role, node.address, node.hostname,
-                node.disk or '-', node.log_file))
+                node.disk or '-', ' ha_disk=' + node.ha_disk
+                if node.ha_disk else '', node.log_file))
+        if lab.fence is not None:
+            print('fencing: fence_arcalab in every guest, harness on '
+                  '%s:%d' % (lab.fence.address, lab.fence.port))
         print('reach a node:\n  ip netns exec %s ssh -i %s '
               '-o UserKnownHostsFile=%s root@%s' % (
                   lab.netns, lab.key_file, lab.known_hosts,
@@ -208,6 +214,11 @@ def main(argv=None):
     up.add_argument('--no-thin-pool', dest='thin_pool',
                     action='store_false',
                     help='leave the disks blank (no VG arca / pool)')
+    up.add_argument('--ha-disk', type=int, default=0,
+                    help='GiB of a second disk (/dev/ubdb) per storage '
+                    'node, for DRBD-mirrored pools (default: none)')
+    up.add_argument('--fencing', action='store_true',
+                    help='run the fence device; fence_arcalab in guests')
     smoke = sub.add_parser('smoke', help='boot s1 s2 c1, check, tear down')
     demo_cmd = sub.add_parser('demo', help='the Arca flow end to end')
     demo_cmd.add_argument(

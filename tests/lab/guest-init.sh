@@ -10,7 +10,8 @@
 #
 # Kernel command line words used: arca_name= arca_addr= (CIDR)
 # arca_lab= (lab folder on the host holding sshd_config, keys, lvm.conf,
-# the D-Bus policy arca-ganesha.conf).
+# the D-Bus policy arca-ganesha.conf; with fencing, fence_arcalab and
+# fence.conf).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=C
 
@@ -59,6 +60,14 @@ cp "$LAB/sshd_config" "$LAB/ssh_host_ed25519_key" "$LAB/id_lab.pub" \
 cp -r "$LAB/rootwrap.d" /run/arcalab/rootwrap.d
 cp -r "$LAB/src" /run/arcalab/src
 chmod 600 /run/arcalab/ssh_host_ed25519_key
+# The lab's fence agent and its root-only config (Lab(fencing=True)); the
+# overlay takes the write to /usr/sbin.
+if [ -f "$LAB/fence.conf" ]; then
+    (umask 077; cp "$LAB/fence.conf" /run/arcalab/fence.conf)
+    chmod 600 /run/arcalab/fence.conf
+    cp "$LAB/fence_arcalab" /usr/sbin/fence_arcalab
+    chmod 755 /usr/sbin/fence_arcalab
+fi
 
 # Fresh, empty state folders (the overlay already keeps the host clean;
 # these make each boot start from nothing, like a real node's tmpfs/disk).
@@ -73,10 +82,24 @@ fresh() {  # fresh [-k] DIR...: tmpfs over DIR (-k: keep its files)
     done
 }
 fresh /tmp /var/tmp /var/log /var/lib/arca /var/lib/drbd /var/lib/nfs \
-    /var/lib/nfs-ganesha /root /etc/lvm/backup /etc/lvm/archive
+    /var/lib/nfs-ganesha /root /etc/lvm/backup /etc/lvm/archive \
+    /var/lib/corosync /var/lib/pacemaker
 fresh -k /etc/drbd.d /etc/ganesha
 chmod 1777 /tmp /var/tmp; chmod 700 /root
 mkdir -p /var/log/arca /var/lib/nfs/v4recovery /var/lib/nfs/ganesha
+# Corosync and Pacemaker (HA pair): their log and state folders, empty at
+# every boot, owned as the packages make them.
+mkdir -p /var/log/corosync /var/log/pacemaker /var/lib/pacemaker/cib \
+    /var/lib/pacemaker/pengine /var/lib/pacemaker/blackbox \
+    /var/lib/pacemaker/cores
+if id hacluster >/dev/null 2>&1; then
+    chown hacluster:haclient /var/log/pacemaker /var/lib/pacemaker/cib \
+        /var/lib/pacemaker/pengine /var/lib/pacemaker/blackbox \
+        /var/lib/pacemaker/cores
+    chmod 770 /var/log/pacemaker
+    chmod 750 /var/lib/pacemaker/cib /var/lib/pacemaker/pengine \
+        /var/lib/pacemaker/blackbox /var/lib/pacemaker/cores
+fi
 
 # LVM without udev: the lab config (the overlay takes the write).
 cp /run/arcalab/lvm.conf /etc/lvm/lvm.conf

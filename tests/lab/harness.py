@@ -18,6 +18,13 @@ test process reaches them over SSH with sockets created by a thread that
 has entered the namespace (setns is per thread), handed to paramiko through
 the production ``SSHExecutor`` with a socket made in the lab namespace.
 
+Fencing (``Lab(..., fencing=True)``): the lab runs a fence device on the
+host side of the bridge (tests/lab/fence.py) and every guest gets the
+fence agent /usr/sbin/fence_arcalab, which powers the lab's guests off
+(the UML process killed) for Pacemaker or a test. Storage nodes may get a
+second disk (``NodeSpec.ha_disk_gib``): ``/dev/ubdb``, the backing disk of
+a DRBD-mirrored pool.
+
 Example::
 
     with Lab([NodeSpec('s1', role='storage', disk_gib=8),
@@ -46,6 +53,7 @@ import time
 
 from arca_openstack.node import executor as node_executor
 from arca_openstack.wire import client as agent_client
+from tests.lab import fence
 
 UML = '/usr/bin/linux.uml'
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,7 +68,8 @@ PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'drbd-utils', 'openssh-server', 'iproute2', 'kmod', 'dbus',
             'python3-oslo.rootwrap', 'python3-oslo.config',
             'python3-oslo.log', 'python3-oslo.concurrency',
-            'python3-oslo.utils', 'sudo')
+            'python3-oslo.utils', 'sudo', 'pacemaker', 'corosync',
+            'pacemaker-cli-utils', 'resource-agents', 'fence-agents')
 REPO = os.path.dirname(os.path.dirname(HERE))
 # The project's D-Bus policy for the SVMs' Ganesha instances: each guest
 # runs a system bus with it (guest-init.sh), as a storage node should.
@@ -193,6 +202,21 @@ def _os_thread(**kwargs):
     return threading.Thread(**kwargs)
 
 
+def enter_netns(netns):
+    """Move the calling OS thread into network namespace ``netns``.
+
+    Only for a short-lived thread of its own (setns is per thread): the
+    sockets it makes keep the namespace after it ends.
+    """
+    fd = os.open('/run/netns/' + netns, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if _LIBC.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, 'setns: ' + os.strerror(err))
+    finally:
+        os.close(fd)
+
+
 def netns_connect(netns, host, port, timeout=5.0):
     """Return a TCP socket to ``host:port`` made inside a namespace.
 
@@ -203,13 +227,7 @@ def netns_connect(netns, host, port, timeout=5.0):
 
     def target():
         try:
-            fd = os.open('/run/netns/' + netns, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _LIBC.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, 'setns: ' + os.strerror(err))
-            finally:
-                os.close(fd)
+            enter_netns(netns)
             box['sock'] = socket.create_connection((host, port), timeout)
         except Exception as err:
             box['err'] = err
@@ -240,13 +258,17 @@ class NodeSpec:
     disk_gib: int = 8
     mem_mib: int = None             # default: the lab's ``mem``
     data_nics: int = 0              # eth1..ethN besides eth0
+    # A second disk, /dev/ubdb (storage nodes; 0 = none): the backing
+    # device of a DRBD-mirrored pool, never scanned by LVM (lvm.conf).
+    ha_disk_gib: int = 0
 
 
 class Node(object):
     """One guest.
 
     Attributes: name, role, address, cidr, disk ('/dev/ubda' or None),
-    hostname, executor (an ``SSHExecutor``), timings.
+    ha_disk ('/dev/ubdb' or None), hostname, executor (an
+    ``SSHExecutor``), timings.
     """
 
     def __init__(self, lab, spec, index):
@@ -270,6 +292,11 @@ class Node(object):
         if self.role == 'storage':
             self.disk_file = os.path.join(lab.workdir, self.name + '.img')
             self.disk = '/dev/ubda'
+        self.ha_disk_file = self.ha_disk = None
+        if self.role == 'storage' and spec.ha_disk_gib:
+            self.ha_disk_file = os.path.join(lab.workdir,
+                                             self.name + '-ha.img')
+            self.ha_disk = '/dev/ubdb'
         self.hostname = None
         self.executor = self.node_executor = None
         self._agent = None
@@ -287,9 +314,11 @@ class Node(object):
         """Boot the guest (on the same disk file as before)."""
         if self.proc is not None and self.proc.poll() is None:
             raise LabError('%s is already running' % self.name)
-        if self.disk_file and not os.path.exists(self.disk_file):
-            with open(self.disk_file, 'wb') as f:
-                f.truncate(self.spec.disk_gib << 30)
+        for path, gib in ((self.disk_file, self.spec.disk_gib),
+                          (self.ha_disk_file, self.spec.ha_disk_gib)):
+            if path and not os.path.exists(path):
+                with open(path, 'wb') as f:
+                    f.truncate(gib << 30)
         argv = ['nsenter', '--net=/run/netns/' + self.lab.netns, UML,
                 'mem=%dM' % (self.spec.mem_mib or self.lab.mem),
                 'umid=' + self.umid, 'uml_dir=' + self.lab.uml_dir,
@@ -301,6 +330,8 @@ class Node(object):
                 'arca_lab=' + self.lab.workdir]
         if self.disk_file:
             argv.insert(4, 'ubd0=' + self.disk_file)
+            if self.ha_disk_file:
+                argv.insert(5, 'ubd1=' + self.ha_disk_file)
         at = argv.index('con=null')
         argv[at:at] = ['eth%d=tuntap,%s,%s' % (nic, tap, mac) for nic, (
             tap, mac) in enumerate(self.data_taps, start=1)]
@@ -546,10 +577,16 @@ class Lab(object):
     :param mem: MiB of memory per guest.
     :param keep_logs: keep the workdir (console logs) even on success.
         After a failure only the logs are kept (disk images are removed).
+    :param fencing: run the lab's fence device (tests/lab/fence.py) and
+        give every guest /usr/sbin/fence_arcalab, which powers the lab's
+        guests off for real (``self.fence`` is the service).
+    :param fence_power_on: let the fence agent boot guests again (``on``,
+        the second half of ``reboot``); off by default: a test boots
+        fenced nodes itself.
     """
 
     def __init__(self, nodes, workdir=None, mem=512, keep_logs=False,
-                 boot_timeout=120):
+                 boot_timeout=120, fencing=False, fence_power_on=False):
         names = [spec.name for spec in nodes]
         if len(set(names)) != len(names) or not names:
             raise ValueError('node names must be unique: %s' % names)
@@ -560,12 +597,18 @@ class Lab(object):
                 raise ValueError('bad node name %r' % spec.name)
             if spec.role not in ('storage', 'client'):
                 raise ValueError('bad role %r' % spec.role)
+            if spec.ha_disk_gib and spec.role != 'storage':
+                raise ValueError('%s: only storage nodes have an HA disk'
+                                 % spec.name)
         if workdir is not None and re.search(r'\s', workdir):
             raise ValueError('workdir must not contain spaces')
         self.specs = list(nodes)
         self.mem = mem
         self.keep_logs = keep_logs
         self.boot_timeout = boot_timeout
+        self.fencing = fencing
+        self.fence_power_on = fence_power_on
+        self.fence = None
         self.netns = self._netns_name()
         self._own_workdir = workdir is None
         self.workdir = workdir
@@ -616,6 +659,8 @@ class Lab(object):
         try:
             self._make_files()
             self._make_network()
+            if self.fencing:
+                self._start_fence()
             for index, spec in enumerate(self.specs, start=1):
                 self.nodes[spec.name] = Node(self, spec, index)
             for node in self.nodes.values():
@@ -652,6 +697,11 @@ class Lab(object):
         with open(os.path.join(self.workdir, 'sshd_config'), 'w') as f:
             f.write(SSHD_CONFIG)
         shutil.copy(LVM_CONF, os.path.join(self.workdir, 'lvm.conf'))
+        # Written again by _start_fence if this lab fences (a caller's
+        # workdir may hold a former lab's).
+        for name in ('fence.conf', 'fence_arcalab'):
+            if os.path.exists(os.path.join(self.workdir, name)):
+                os.unlink(os.path.join(self.workdir, name))
         shutil.copy(DBUS_POLICY, os.path.join(self.workdir,
                                               'arca-ganesha.conf'))
         # The project's rootwrap filters, used in the guests exactly as a
@@ -668,6 +718,18 @@ class Lab(object):
                         os.path.join(src, 'arca_openstack'),
                         ignore=shutil.ignore_patterns('__pycache__',
                                                       '*.pyc'))
+
+    def _start_fence(self):
+        """Start the fence service; its agent and config for the guests."""
+        self.fence = fence.FenceService(self, HOST_ADDRESS,
+                                        power_on=self.fence_power_on)
+        self.fence.start(_os_thread,
+                         functools.partial(enter_netns, self.netns))
+        shutil.copy(fence.AGENT, os.path.join(self.workdir, 'fence_arcalab'))
+        path = os.path.join(self.workdir, 'fence.conf')
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            f.write(self.fence.config())
 
     def _make_network(self):
         _run('ip', 'netns', 'add', self.netns)
@@ -713,6 +775,8 @@ class Lab(object):
         started = time.monotonic()
         previous = self._ignore_signals()
         try:
+            if self.fence is not None:
+                self.fence.stop()
             try:
                 self._parallel(lambda n: n.stop(timeout=15),
                                [n for n in self.nodes.values() if n.proc])
