@@ -30,6 +30,7 @@ A request without this lab's name and token, or for a name that is not
 one of this lab's guests, is refused and changes nothing.
 """
 
+import collections
 import hmac
 import json
 import os
@@ -44,6 +45,12 @@ AGENT = os.path.join(HERE, 'fence_arcalab')
 # Where the guests find the service (written by guest-init.sh).
 GUEST_CONFIG = '/run/arcalab/fence.conf'
 GUEST_AGENT = '/usr/sbin/fence_arcalab'
+
+
+# One handled request: who sent it (guest name, or address), the action,
+# the node named, whether it was carried out, and the state or the reason.
+Request = collections.namedtuple('Request', 'requester action node ok '
+                                 'detail')
 
 
 class Refused(Exception):
@@ -104,7 +111,9 @@ class FenceService(object):
         self.power_on = power_on
         self.token = secrets.token_hex(32)
         self.port = None
-        self.requests = []          # (action, node, ok, detail) handled
+        # Every request handled, in order: a Request (who asked, what,
+        # the answer), for tests to check who fenced whom.
+        self.requests = []
         self._sock = None
         self._thread = None
         self._lock = threading.Lock()   # one power change at a time
@@ -161,17 +170,17 @@ class FenceService(object):
     def _serve(self):
         while not self._stopped.is_set():
             try:
-                conn, _peer = self._sock.accept()
+                conn, peer = self._sock.accept()
             except socket.timeout:
                 continue
             except OSError:
                 if self._stopped.is_set():
                     return
                 continue
-            self._make_thread(target=self._handle, args=(conn,),
+            self._make_thread(target=self._handle, args=(conn, peer[0]),
                               name='fence-request', daemon=True).start()
 
-    def _handle(self, conn):
+    def _handle(self, conn, peer):
         with conn:
             try:
                 conn.settimeout(10)
@@ -182,14 +191,17 @@ class FenceService(object):
                         break
                     data += chunk
                 answer = self.answer(data.split(b'\n', 1)[0].decode(
-                    'utf-8', 'replace'))
+                    'utf-8', 'replace'), peer)
                 conn.settimeout(30)
                 conn.sendall(json.dumps(answer).encode() + b'\n')
             except OSError:
                 pass
 
-    def answer(self, line):
-        """The answer (a dict) to one request line; does what it asks."""
+    def answer(self, line, peer=None):
+        """The answer (a dict) to one request line; does what it asks.
+
+        ``peer`` is the address the request came from (recorded).
+        """
         action = node = None
         try:
             action, node = check_request(line, self.lab.netns, self.token,
@@ -202,8 +214,9 @@ class FenceService(object):
             answer = {'ok': False, 'error': str(err)}
         except Exception as err:
             answer = {'ok': False, 'error': 'failed: %s' % (err,)}
-        self.requests.append((action, node, answer['ok'],
-                              answer.get('error') or answer.get('status')))
+        self.requests.append(Request(
+            self._name_of(peer), action, node, answer['ok'],
+            answer.get('error') or answer.get('status')))
         return answer
 
     def _do(self, action, node_name):
@@ -236,6 +249,13 @@ class FenceService(object):
                           name='fence-boot', daemon=True).start()
         return {'ok': True, 'status': 'on', 'pid': node.proc.pid,
                 'message': 'booting'}
+
+    def _name_of(self, address):
+        """The name of the lab's guest at ``address`` (else the address)."""
+        for name, node in list(self.lab.nodes.items()):
+            if getattr(node, 'address', None) == address:
+                return name
+        return address
 
     @staticmethod
     def _wait_ready(node):

@@ -646,6 +646,37 @@ class Lab(object):
     def node(self, name):
         return self.nodes[name]
 
+    # -- network faults -----------------------------------------------------
+
+    def _taps(self, node):
+        return [node.tap] + [tap for tap, _mac in node.data_taps]
+
+    def partition(self, *names):
+        """Cut the named nodes off from each other, not from the rest.
+
+        Their bridge ports (every NIC) become isolated: an isolated port
+        reaches only ports that are not, so the nodes still reach the
+        host (the fence device) and the other guests but no longer each
+        other: a split brain between storage nodes. :meth:`heal` ends it.
+        """
+        for name in names:
+            for tap in self._taps(self.nodes[name]):
+                _run('ip', '-n', self.netns, 'link', 'set', 'dev', tap,
+                     'type', 'bridge_slave', 'isolated', 'on')
+
+    def unplug(self, name):
+        """Cut node ``name`` off from everything, fence device included."""
+        for tap in self._taps(self.nodes[name]):
+            _run('ip', '-n', self.netns, 'link', 'set', tap, 'down')
+
+    def heal(self):
+        """End every :meth:`partition` and :meth:`unplug`."""
+        for node in self.nodes.values():
+            for tap in self._taps(node):
+                _run('ip', '-n', self.netns, 'link', 'set', 'dev', tap,
+                     'type', 'bridge_slave', 'isolated', 'off')
+                _run('ip', '-n', self.netns, 'link', 'set', tap, 'up')
+
     def start(self):
         if os.geteuid() != 0:
             raise LabError('the lab needs root')

@@ -238,6 +238,15 @@ class ServiceTestCase(testtools.TestCase):
         self.assertEqual('already on', answer['message'])
         self.assertEqual(1, self.lab.nodes['s3'].started)
 
+    def test_requests_recorded(self):
+        self.lab.nodes['s1'].address = '10.97.0.1'
+        self.service.answer(request('off'), '10.97.0.1')
+        self.service.answer(request(token='x'), '10.97.0.9')
+        self.assertEqual(
+            [('s1', 'off', 's2', True, 'off'),
+             ('10.97.0.9', None, None, False, 'bad token')],
+            self.service.requests)
+
     def test_refused_after_stop(self):
         self.service.stop()
         self.assertRefused(request('off'), 'shutting down')

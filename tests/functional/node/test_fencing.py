@@ -229,13 +229,20 @@ class FencingTestCase(testtools.TestCase):
         rc = self.s1.run('pvs', '/dev/ubdb', check=False)
         self.assertNotEqual(0, rc.exit_code)
 
-    def test_pacemaker_fences_through_the_agent(self):
-        pid = self.s2.proc.pid
+    def _start_cluster(self, delays=None):
+        """Corosync + Pacemaker on s1 and s2, a fence_arcalab per node.
+
+        ``delays``: {node: pcmk_delay_base of the device that fences it}.
+        Each device is banned from the node it fences, so the other node
+        runs it (as a real two-node cluster is set up).
+        """
+        delays = delays or {}
         nodes = (self.s1, self.s2)
         conf = COROSYNC_CONF % {'s1': self.s1.address,
                                 's2': self.s2.address}
         key = base64.b64encode(os.urandom(256)).decode()
         self.addCleanup(self._stop_cluster)
+        started = time.monotonic()
         for node in nodes:
             node.sh("mkdir -p /etc/corosync && cat > "
                     "/etc/corosync/corosync.conf <<'EOF'\n%sEOF\n"
@@ -254,20 +261,34 @@ class FencingTestCase(testtools.TestCase):
         self.s1.sh('crm_attribute -t crm_config -n stonith-enabled -v true '
                    '&& crm_attribute -t crm_config -n stonith-timeout '
                    '-v 120s', timeout=120)
-        for name, other in (('s1', 's2'), ('s2', 's1')):
+        for name in ('s1', 's2'):
+            xml = STONITH % {'n': name}
+            if name in delays:
+                xml = xml.replace('</instance_attributes>', (
+                    '  <nvpair id="fence-%s-delay" name="pcmk_delay_base" '
+                    'value="%s"/>\n  </instance_attributes>') % (
+                        name, delays[name]))
             self.s1.sh("cibadmin --create -o resources --xml-text '%s'"
-                       % (STONITH % {'n': name}), timeout=120)
+                       % xml, timeout=120)
             self.s1.sh("cibadmin --create -o constraints --xml-text "
                        "'<rsc_location id=\"fence-%s-avoid\" "
                        "rsc=\"fence-%s\" node=\"%s\" score=\"-INFINITY\"/>'"
                        % (name, name, name), timeout=120)
+        # Each fencer holds the device for its peer.
         self._wait(self.s1, 'stonith_admin --list-registered',
                    'fence-s2', 300)
+        self._wait(self.s2, 'stonith_admin --list-registered',
+                   'fence-s1', 300)
+        print('cluster up with fencing in %.1fs'
+              % (time.monotonic() - started))
+
+    def test_pacemaker_fences_through_the_agent(self):
+        pid = self.s2.proc.pid
+        self._start_cluster()
         # The configuration is valid as Pacemaker sees it.
         verify = self.s1.sh('crm_verify -L -V 2>&1', check=False,
                             timeout=120)
         self.assertEqual(0, verify.exit_code, verify.stdout)
-        self._wait(self.s1, 'crm_mon -1', 'fence-s2', 120)
         started = time.monotonic()
         out = self.s1.sh('stonith_admin --fence s2 --timeout 180 2>&1',
                          timeout=240).stdout
@@ -275,7 +296,42 @@ class FencingTestCase(testtools.TestCase):
         print('stonith_admin --fence s2: %.1fs: %s' % (took, out.strip()))
         self.assertFalse(self.s2.running)
         self.assertFalse(os.path.exists('/proc/%d' % pid))
-        self.assertIn(('off', 's2', True, 'off'), self.lab.fence.requests)
+        self.assertIn(('s1', 'off', 's2', True, 'off'),
+                      self.lab.fence.requests)
+        history = self.s1.sh('stonith_admin --history s2 2>&1',
+                             timeout=120).stdout
+        print(history.strip())
+        self.assertIn('successful', history)
+
+    def test_split_brain_leaves_one_node(self):
+        # s1 and s2 lose each other but both still reach the fence
+        # device: each asks to fence the other. The device that fences s1
+        # waits (pcmk_delay_base), so s1 fences s2 first and s2, really
+        # dead, never fences s1: exactly one survivor.
+        pid1, pid2 = self.s1.proc.pid, self.s2.proc.pid
+        self._start_cluster(delays={'s1': '45s'})
+        before = len(self.lab.fence.requests)
+        self.addCleanup(self.lab.heal)
+        self.lab.partition('s1', 's2')
+        started = time.monotonic()
+        while self.s2.running and time.monotonic() - started < 240:
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        self.assertFalse(self.s2.running, 's2 not fenced in 240s')
+        print('partition to s2 fenced: %.1fs' % took)
+        # s2 is gone, so is its delayed request: s1 lives on, never
+        # fenced (a few seconds for anything already on its way).
+        time.sleep(5)
+        self.assertTrue(self.s1.running)
+        self.assertEqual(pid1, self.s1.proc.pid)
+        self.assertFalse(os.path.exists('/proc/%d' % pid2))
+        offs = [r[:3] for r in self.lab.fence.requests[before:]
+                if r.action == 'off' and r.ok]
+        self.assertEqual([('s1', 'off', 's2')], offs,
+                         self.lab.fence.requests[before:])
+        self.assertEqual([], [r for r in self.lab.fence.requests[before:]
+                              if r.node == 's1'])
+        self.lab.heal()
         history = self.s1.sh('stonith_admin --history s2 2>&1',
                              timeout=120).stdout
         print(history.strip())
