@@ -12,6 +12,7 @@ lists, and the SSH executor quotes every word for the remote shell.
 """
 
 import collections
+import hmac
 import shlex
 import threading
 import time
@@ -113,6 +114,84 @@ class LocalExecutor(Executor):
             raise exception.CommandTimeout(cmd, timeout)
 
 
+# Host key algorithms, and those a known_hosts key type stands for (an
+# RSA key signs with SHA-2, "ssh-rsa" is its type in the file).
+_HOST_KEY_ALGORITHMS = (
+    'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+    'ssh-dss')
+_ALGORITHMS_OF_TYPE = {'ssh-rsa': ('rsa-sha2-512', 'rsa-sha2-256',
+                                   'ssh-rsa')}
+
+
+def _host_matches(name, pattern):
+    if pattern == name:
+        return True
+    if not pattern.startswith('|1|'):
+        return False
+    import paramiko
+    return hmac.compare_digest(
+        paramiko.HostKeys.hash_host(name, pattern), pattern)
+
+
+def known_host_keys(path, name):
+    """Every key ``path`` (a known_hosts file) lists for host ``name``.
+
+    ``name`` is the address, or ``[address]:port`` for a port other than
+    22; hashed names are matched too.
+    """
+    import paramiko
+    keys = []
+    with open(path, encoding='utf-8') as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line,
+                                                                 lineno)
+            except paramiko.SSHException:
+                continue
+            if entry is not None and entry.key is not None and any(
+                    _host_matches(name, h) for h in entry.hostnames):
+                keys.append(entry.key)
+    return keys
+
+
+class KnownHostsPolicy(object):
+    """Accept a host key that is any of the keys listed for the host.
+
+    paramiko's own check keeps one key of each type per host name, so a
+    known_hosts file listing both nodes of an HA pair under the pool's
+    floating address would turn the second node away after a takeover.
+    Here every listed key counts; the connection offers only the key
+    types listed (see :meth:`disabled_algorithms`).
+    """
+
+    def __init__(self, path, name):
+        self.path = path
+        self.name = name
+        self.keys = known_host_keys(path, name)
+        if not self.keys:
+            raise exception.ConfigInvalid(
+                path=path, reason='no host key of %s' % name)
+
+    def disabled_algorithms(self):
+        allowed = set()
+        for key in self.keys:
+            allowed.update(_ALGORITHMS_OF_TYPE.get(key.get_name(),
+                                                   (key.get_name(),)))
+        return {'keys': [a for a in _HOST_KEY_ALGORITHMS
+                         if a not in allowed]}
+
+    def missing_host_key(self, client, hostname, key):
+        import paramiko
+        if any(k.get_name() == key.get_name()
+               and k.asbytes() == key.asbytes() for k in self.keys):
+            return
+        raise paramiko.BadHostKeyException(hostname, key, self.keys[0])
+
+
 class SSHExecutor(Executor):
     """Run commands on a remote storage node over a reused SSH connection.
 
@@ -143,9 +222,14 @@ class SSHExecutor(Executor):
         import paramiko
 
         client = paramiko.SSHClient()
+        options = {}
         if self.known_hosts_file:
-            client.load_host_keys(self.known_hosts_file)
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            # Not client.load_host_keys: see KnownHostsPolicy.
+            policy = KnownHostsPolicy(
+                self.known_hosts_file, self.host if self.port == 22
+                else '[%s]:%d' % (self.host, self.port))
+            client.set_missing_host_key_policy(policy)
+            options['disabled_algorithms'] = policy.disabled_algorithms()
         else:
             LOG.warning('No known_hosts file for %s: accepting its host '
                         'key without verification.', self.host)
@@ -159,7 +243,7 @@ class SSHExecutor(Executor):
                            banner_timeout=self.connect_timeout,
                            auth_timeout=self.connect_timeout,
                            look_for_keys=False, allow_agent=False,
-                           sock=sock)
+                           sock=sock, **options)
         except Exception:
             client.close()
             if sock is not None:

@@ -1,7 +1,12 @@
+import os
+import socket
+import subprocess
+import threading
 import time
 from unittest import mock
 
 import ddt
+import fixtures
 from oslo_concurrency import processutils
 
 from arca_openstack import exception
@@ -181,3 +186,118 @@ class CollectTestCase(base.TestCase):
         self.assertRaises(exception.CommandTimeout,
                           executor.SSHExecutor._collect, channel, ['lvs'],
                           0.05)
+
+
+class _Server(object):
+    """The server side of one in-process SSH connection, key ``host_key``.
+
+    It accepts any public key: what is under test is the client's check
+    of the server's host key.
+    """
+
+    def __init__(self, host_key):
+        import paramiko
+
+        class Interface(paramiko.ServerInterface):
+            def get_allowed_auths(self, username):
+                return 'publickey'
+
+            def check_auth_publickey(self, username, key):
+                return paramiko.AUTH_SUCCESSFUL
+
+        self.client_sock, server_sock = socket.socketpair()
+        self.transport = paramiko.Transport(server_sock)
+        self.transport.add_server_key(host_key)
+        # With an event, negotiation runs in the transport's thread.
+        self.transport.start_server(threading.Event(), server=Interface())
+
+    def close(self):
+        self.transport.close()
+        self.client_sock.close()
+
+
+@ddt.ddt
+class KnownHostsTestCase(base.TestCase):
+    """An HA pair's two nodes under one floating address: both accepted."""
+
+    ADDRESS = '10.97.0.101'
+
+    def setUp(self):
+        super().setUp()
+        import paramiko
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.nodes = [paramiko.Ed25519Key.from_private_key_file(
+            self._keygen('node%d' % i)) for i in (1, 2)]
+        self.other = paramiko.Ed25519Key.from_private_key_file(
+            self._keygen('other'))
+        self.rsa = paramiko.RSAKey.generate(2048)
+        self.client_key = self._keygen('client')
+
+    def _keygen(self, name):
+        path = os.path.join(self.tmp, name)
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '',
+                        '-f', path], check=True)
+        return path
+
+    def known_hosts(self, *lines):
+        path = os.path.join(self.tmp, 'known_hosts')
+        with open(path, 'w') as f:
+            f.write('# the pool\'s floating address, both nodes\n')
+            f.writelines(line + '\n' for line in lines)
+        return path
+
+    @staticmethod
+    def line(name, key):
+        return '%s %s %s' % (name, key.get_name(), key.get_base64())
+
+    def connect(self, server_key, path, port=22):
+        server = _Server(server_key)
+        self.addCleanup(server.close)
+        ssh = executor.SSHExecutor(
+            self.ADDRESS, 'arca', self.client_key, port=port,
+            known_hosts_file=path, connect_timeout=10,
+            sock_factory=lambda: server.client_sock)
+        self.addCleanup(ssh.close)
+        return ssh._transport()
+
+    @ddt.data(0, 1)
+    def test_either_node_accepted(self, index):
+        path = self.known_hosts(*[self.line(self.ADDRESS, key)
+                                  for key in self.nodes])
+        transport = self.connect(self.nodes[index], path)
+        self.assertEqual(self.nodes[index].asbytes(),
+                         transport.get_remote_server_key().asbytes())
+
+    def test_other_key_refused(self):
+        path = self.known_hosts(*[self.line(self.ADDRESS, key)
+                                  for key in self.nodes])
+        err = self.assertRaises(exception.NodeUnreachable, self.connect,
+                                self.other, path)
+        self.assertIn('does not match', str(err))
+
+    def test_hashed_names_and_port(self):
+        import paramiko
+        name = '[%s]:2222' % self.ADDRESS
+        path = self.known_hosts(
+            self.line(paramiko.HostKeys.hash_host(name), self.nodes[0]),
+            self.line(self.ADDRESS, self.other),
+            self.line(name, self.nodes[1]))
+        self.assertEqual(
+            [self.nodes[0].asbytes(), self.nodes[1].asbytes()],
+            [k.asbytes() for k in executor.known_host_keys(path, name)])
+        self.connect(self.nodes[1], path, port=2222)
+
+    def test_only_listed_key_types_offered(self):
+        path = self.known_hosts(self.line(self.ADDRESS, self.rsa))
+        policy = executor.KnownHostsPolicy(path, self.ADDRESS)
+        disabled = policy.disabled_algorithms()['keys']
+        self.assertIn('ssh-ed25519', disabled)
+        self.assertNotIn('rsa-sha2-512', disabled)
+        # A node with an RSA key is checked by that key.
+        self.connect(self.rsa, path)
+
+    def test_no_key_for_the_address(self):
+        path = self.known_hosts(self.line('10.97.0.102', self.nodes[0]))
+        err = self.assertRaises(exception.NodeUnreachable, self.connect,
+                                self.nodes[0], path)
+        self.assertIn('no host key of 10.97.0.101', str(err))
