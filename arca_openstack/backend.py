@@ -1,18 +1,27 @@
 """What the Cinder and Manila drivers share about their storage node.
 
-The thin pool options, the start-up checks of the node and the operator
-hints attached to node errors. Each driver maps the typed errors raised
-here onto its own service's exceptions.
+The thin pool options, the start-up checks of the node, the operator
+hints attached to node errors and the pool's mirror capabilities. Each
+driver maps the typed errors raised here onto its own service's
+exceptions.
 """
 
 import math
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from arca_openstack import exception
 from arca_openstack.node import lvm
 from arca_openstack.node import validate
 from arca_openstack import svm_pools
+
+LOG = logging.getLogger(__name__)
+
+# arca_mirror_state of a pool no HA pair mirrors, and of one whose node
+# could not tell (its cluster.conf unreadable or bad).
+MIRROR_NONE = 'none'
+MIRROR_UNKNOWN = 'unknown'
 
 
 def pool_opts(noun, headroom_help):
@@ -158,3 +167,58 @@ def check_pool_links(node, settings, node_name):
         wanted.append(('%s (pool %s)' % (svm_pools.POOLS_OPTION, pool.name),
                        pool.bridge if bridge else pool.parent, bridge))
     check_links(node, wanted, node_name)
+
+
+class MirrorReport(object):
+    """A pool's mirror capabilities, logged when they change.
+
+    ``arca_mirrored``: True if the node's HA pair mirrors the pool (a
+    volume or share type can require ``<is> True``). ``arca_mirror_state``:
+    ``in-sync``, ``syncing`` or ``degraded`` for a mirrored pool,
+    ``none`` for another, ``unknown`` when the node could not tell (the
+    pool is then not claimed mirrored). From the ``mirror`` and
+    ``mirror_error`` of the agent's ``pool.capacity``; an agent without
+    them reports an unmirrored pool.
+    """
+
+    def __init__(self, pool_name, node_name):
+        self.pool_name = pool_name
+        self.node_name = node_name
+        self.state = None
+
+    def capabilities(self, capacity):
+        mirror = capacity.get('mirror')
+        error = capacity.get('mirror_error')
+        if error:
+            # At every report: the capability is withheld until fixed.
+            LOG.error('Storage node %(node)s: %(error)s',
+                      {'node': self.node_name, 'error': error})
+        if mirror is None:
+            state = MIRROR_UNKNOWN if error else MIRROR_NONE
+        else:
+            state = mirror['state']
+        if state != self.state:
+            self._log_change(mirror, state)
+        self.state = state
+        return {'arca_mirrored': mirror is not None,
+                'arca_mirror_state': state}
+
+    def _log_change(self, mirror, state):
+        if mirror is None:
+            return
+        values = dict(mirror, pool=self.pool_name, node=self.node_name)
+        if state == 'in-sync':
+            LOG.info('Thin pool %(pool)s on storage node %(node)s is '
+                     'mirrored by DRBD resource %(resource)s, in sync.',
+                     values)
+        elif state == 'syncing':
+            LOG.warning('Thin pool %(pool)s on storage node %(node)s: DRBD '
+                        'resource %(resource)s is resynchronising '
+                        '(%(connection)s, %(resync_percent)s%% done); the '
+                        'peer\'s copy is not complete yet.', values)
+        else:
+            LOG.warning('Thin pool %(pool)s on storage node %(node)s is '
+                        'degraded: DRBD resource %(resource)s is '
+                        '%(connection)s, disks %(disk)s/%(peer_disk)s. The '
+                        'data are on one node only until the peer is back '
+                        '(arca-node cluster status on the node).', values)

@@ -14,6 +14,9 @@ on regular files only. Clients write that file's filesystem; a symlink or
 device node they plant in place of the file must not make root act on
 what it points to (the real commands follow symlinks).
 
+The operator's ``/etc/arca/cluster.conf`` is read here too (every pool's
+capacity asks whether the pool is mirrored); it is never written.
+
 Every other argv (LVM, mount, ip, ganesha.nfsd...) runs as a process.
 """
 
@@ -110,6 +113,23 @@ def cat(argv, stdin):
             errors.append('cat: %s: %s\n' % (path, os.strerror(err.errno)))
     return executor.Result(1 if errors else 0, _text(b''.join(out)),
                            ''.join(errors))
+
+
+@_form('cat', re.escape(files.CLUSTER_CONF))
+def cat_config(argv, stdin):
+    """The operator's cluster.conf (read at every pool's capacity).
+
+    Root's file in root's directory: a symlink there is followed, as the
+    real cat and ``arca-node cluster`` follow it.
+    """
+    path = argv[1]
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as err:
+        return executor.Result(1, '', 'cat: %s: %s\n'
+                               % (path, os.strerror(err.errno)))
+    return _ok(_text(data))
 
 
 @_form('tee', _STATE)

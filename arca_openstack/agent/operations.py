@@ -489,7 +489,20 @@ def drbd_remove(node, resource):
 
 @operation('pool.capacity', pooled=True)
 def pool_capacity(node, pool):
-    return pool.capacity()
+    """Size and use of the pool, and its DRBD mirror.
+
+    ``mirror``: None for a pool no HA pair mirrors, else its resource's
+    role, connection, disks, resync progress and ``state`` (in-sync,
+    syncing or degraded); ``mirror_error``: why the mirror could not be
+    told, or None (see :func:`pool_state.mirror`). The capacity is
+    reported either way.
+    """
+    result = pool.capacity()
+    result['mirror'], result['mirror_error'] = pool_state.mirror(
+        node.executor, pool.vg, pool.pool, node.drbd)
+    if result['mirror_error']:
+        LOG.error('%s', result['mirror_error'])
+    return result
 
 
 @operation('pool.get', pooled=True)

@@ -133,6 +133,9 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
         self.headroom = conf.arca_fs_headroom_gib
         self.mount_point_base = conf.arca_mount_point_base
         self.node_name = conf.arca_node_address or 'localhost'
+        self.mirror_report = backend.MirrorReport(
+            '%s/%s' % (conf.arca_volume_group, conf.arca_thin_pool),
+            self.node_name)
         if self.node_client is None:
             self.node_client = connection.make_client(
                 conf, utils.get_root_helper(), executor=self.executor)
@@ -744,6 +747,7 @@ class ArcaNFSDriver(driver.ManageableVD, driver.ManageableSnapshotsVD,
                 self.node_name, conf.arca_volume_group,
                 conf.arca_thin_pool),
         }
+        pool.update(self.mirror_report.capabilities(cap))
         self._stats = {
             'volume_backend_name': backend,
             'vendor_name': self.VENDOR,

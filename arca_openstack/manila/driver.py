@@ -150,6 +150,9 @@ class ArcaShareDriver(driver.ShareDriver):
         self.headroom_gib = conf.arca_fs_headroom_gib
         self.headroom_percent = conf.arca_fs_headroom_percent
         self.node_name = conf.arca_node_address or 'localhost'
+        self.mirror_report = backend.MirrorReport(
+            '%s/%s' % (conf.arca_volume_group, conf.arca_thin_pool),
+            self.node_name)
         if self.node_client is None:
             self.node_client = connection.make_client(
                 conf, _local_root_helper(), executor=self.executor)
@@ -1303,6 +1306,7 @@ class ArcaShareDriver(driver.ShareDriver):
             'revert_to_snapshot_support': True,
             'mount_snapshot_support': True,
         }
+        pool.update(self.mirror_report.capabilities(cap))
         stats = {
             'share_backend_name': (conf.safe_get('share_backend_name') or
                                    'ArcaNFS'),

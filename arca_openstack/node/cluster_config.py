@@ -41,9 +41,10 @@ import configparser
 import ipaddress
 
 from arca_openstack import exception
+from arca_openstack.node import files
 from arca_openstack.node import validate
 
-CONFIG_FILE = '/etc/arca/cluster.conf'
+CONFIG_FILE = files.CLUSTER_CONF
 
 Cluster = collections.namedtuple('Cluster', ['name', 'nodes', 'fences',
                                              'pools'])
@@ -273,6 +274,25 @@ def load(path=CONFIG_FILE):
             what='cluster configuration', value=path,
             reason=err.strerror or str(err)) from None
     return parse(text, source=path)
+
+
+def read(executor, path=CONFIG_FILE):
+    """The :class:`Cluster` of the file, read through ``executor``.
+
+    None if the node has no such file (it is no HA pair's); InvalidInput
+    if the file is bad, CommandFailed if it cannot be read. The agent
+    reads it so (one ``cat`` it answers itself, see agent.builtins).
+    """
+    text = files.read(executor, path)
+    if text is None:
+        return None
+    return parse(text, source=path)
+
+
+def pool_of(cluster, thin_pool):
+    """The :class:`Pool` whose ``thin_pool`` is ``VG/THIN``; None if none."""
+    return next((p for p in cluster.pools if p.thin_pool == thin_pool),
+                None)
 
 
 def node(cluster, name):

@@ -276,6 +276,57 @@ def is_synced(status):
             and status['peer_disk'] == 'UpToDate')
 
 
+#: What :func:`mirror_state` says of a mirror, best first.
+IN_SYNC = 'in-sync'
+SYNCING = 'syncing'
+DEGRADED = 'degraded'
+MIRROR_STATES = (IN_SYNC, SYNCING, DEGRADED)
+# An online verify compares the two disks while both stay UpToDate.
+_VERIFY_STATES = frozenset(['VerifyS', 'VerifyT'])
+
+
+def mirror_state(status):
+    """How well ``status`` (or None: not up) mirrors the data.
+
+    ``in-sync``: connected, both disks UpToDate (an online verify
+    included). ``syncing``: a resync runs (paused included): the peer
+    catches up, or this node does. ``degraded``: anything else, the
+    data on one node only: the peer disconnected or unknown, its disk
+    Outdated or Inconsistent without a resync, or the resource not up.
+    """
+    if not status:
+        return DEGRADED
+    if (status['connection'] == 'Connected'
+            or status['connection'] in _VERIFY_STATES) and (
+            status['disk'] == 'UpToDate'
+            and status['peer_disk'] == 'UpToDate'):
+        return IN_SYNC
+    if is_syncing(status):
+        return SYNCING
+    return DEGRADED
+
+
+def mirror(name, status):
+    """The mirror of resource ``name`` as the drivers' stats show it.
+
+    ``{resource, role, connection, disk, peer_disk, resync_percent,
+    state}``; ``resync_percent`` only while a resync runs, every other
+    value None when the resource is not up (``status`` None).
+    """
+    status = status or {}
+    state = mirror_state(status)
+    return {
+        'resource': name,
+        'role': status.get('role'),
+        'connection': status.get('connection'),
+        'disk': status.get('disk'),
+        'peer_disk': status.get('peer_disk'),
+        'resync_percent': (status.get('sync_percent') if state == SYNCING
+                           else None),
+        'state': state,
+    }
+
+
 def _attached(status):
     return status['configured'] and status['disk'] not in (
         None, 'Diskless', 'Failed')

@@ -3,7 +3,8 @@
 Only paths under the directories the rootwrap filters allow may be used:
 :data:`STATE_DIR` for Arca's own records and Ganesha configs, and
 ``/etc/drbd.d`` for DRBD resources (so drbdadm and Pacemaker's DRBD agent
-find them without extra options).
+find them without extra options). The operator's HA pair configuration,
+:data:`CLUSTER_CONF`, may be read, never written.
 """
 
 from arca_openstack import exception
@@ -16,6 +17,10 @@ DRBD_DIR = '/etc/drbd.d'
 # Mountpoints of the mirrored pools' state filesystems (pool_state).
 POOLS_DIR = STATE_DIR + '/pools'
 ALLOWED_BASES = (STATE_DIR, RUN_DIR, LOG_DIR, DRBD_DIR)
+# The HA pair's configuration (cluster_config): the operator's file.
+CLUSTER_CONF = '/etc/arca/cluster.conf'
+# Files read here that are not Arca's to write.
+READ_ONLY = (CLUSTER_CONF,)
 
 
 def _checked(path, allow_base=False):
@@ -48,7 +53,9 @@ def write_atomic(executor, path, content):
 
 def read(executor, path):
     """Return the file's text, or None if it does not exist."""
-    result = executor.execute('cat', _checked(path), check_exit_code=False)
+    if path not in READ_ONLY:
+        _checked(path)
+    result = executor.execute('cat', path, check_exit_code=False)
     if result.exit_code == 0:
         return result.stdout
     if 'No such file' in result.stderr:

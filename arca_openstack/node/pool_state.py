@@ -14,11 +14,17 @@ SVMs (the agent then rebuilds them); :meth:`PoolState.stop` stops each
 homed SVM (Ganesha, namespace), unmounts the pool's LVs, removes the
 links, unmounts the state and deactivates the VG. Both converge from any
 partial state, so Pacemaker may repeat them.
+
+:func:`mirror` tells whether a thin pool is mirrored (a ``[pool]``
+section of ``/etc/arca/cluster.conf`` names it) and how its DRBD
+resource stands: what the drivers' stats report.
 """
 
 import re
 
 from arca_openstack import exception
+from arca_openstack.node import cluster_config
+from arca_openstack.node import drbd
 from arca_openstack.node import files
 from arca_openstack.node import validate
 from arca_openstack.node import xfs
@@ -62,6 +68,45 @@ def vg_of_source(source):
     if match and match.group(1) != 'mapper':
         return match.group(1)
     return None
+
+
+def mirror(executor, vg, thin, drbd_=None):
+    """The DRBD mirror of thin pool ``VG/THIN``: ``(mirror, error)``.
+
+    ``mirror`` is None when the pool is not mirrored: the node has no
+    cluster.conf (no HA pair: one ``cat``, which the agent answers in its
+    own process), or no ``[pool]`` of it has this ``thin_pool``. Else it
+    is :func:`drbd.mirror` of the pool's resource (one ``drbdsetup
+    sh-status``).
+
+    ``error`` is None, or why the mirror could not be told; never raised,
+    so that the pool's capacity is still reported:
+
+    * cluster.conf unreadable or bad: ``mirror`` None. Nothing shows the
+      pool is mirrored, so it is not claimed: a type that requires a
+      mirror is not placed here until the file is fixed; other types
+      are. (Pacemaker and DRBD run on without the file; ``arca-node
+      cluster`` commands refuse it with the same message.)
+    * the DRBD status unreadable: ``mirror`` with state ``degraded`` and
+      no other value (the peer's state is unknown).
+    """
+    drbd_ = drbd_ or drbd.DRBD(executor)
+    try:
+        config = cluster_config.read(executor)
+    except exception.ArcaError as err:
+        return None, ('Cannot tell whether thin pool %s/%s is mirrored: '
+                      '%s. It is reported unmirrored until the file is '
+                      'fixed.' % (vg, thin, err))
+    pool = config and cluster_config.pool_of(config, '%s/%s' % (vg, thin))
+    if pool is None:
+        return None, None
+    try:
+        status = drbd_.status(pool.name)
+    except exception.ArcaError as err:
+        return drbd.mirror(pool.name, None), (
+            'Cannot read the state of DRBD resource %s mirroring thin pool '
+            '%s/%s: %s' % (pool.name, vg, thin, err))
+    return drbd.mirror(pool.name, status), None
 
 
 class PoolState(object):

@@ -25,7 +25,9 @@ from arca_openstack.node import svm
 AGENT = 'arca-node'
 # Raised with every change of OPERATIONS (2: node.links, exports.clone,
 # drbd.*; 3: exports.format_and_publish; 4: svms.create takes the pool,
-# whose mirrored state may home the SVM).
+# whose mirrored state may home the SVM). A new key in a result needs
+# none: pool.capacity's mirror and mirror_error came without one, and
+# a result without them reads as an unmirrored pool.
 PROTOCOL = 4
 # A request or response line longer than this is refused unread (a status
 # of hundreds of exports stays far below it).

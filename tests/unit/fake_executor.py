@@ -10,6 +10,7 @@ import re
 
 from arca_openstack import exception
 from arca_openstack.node import executor
+from arca_openstack.node import files
 
 
 class FakeExecutor(executor.Executor):
@@ -22,6 +23,10 @@ class FakeExecutor(executor.Executor):
         # Answer an lvs selection of LVs by name from the rules scripted
         # for ``lvs ... VG/NAME`` of each (see _select).
         self.lvs_by_name = False
+        # No HA pair unless a test says so (a rule of its own wins).
+        self.on('cat', files.CLUSTER_CONF, exit_code=1,
+                stderr='cat: %s: No such file or directory\n'
+                % files.CLUSTER_CONF)
 
     def on(self, *prefix, stdout='', stderr='', exit_code=0, times=None,
            timeout=False):

@@ -12,6 +12,7 @@ import uuid
 from oslo_rootwrap import filters
 
 from arca_openstack.node import executor
+from arca_openstack.node import files
 from tests.unit import fake_executor
 
 GiB = 1024 ** 3
@@ -80,8 +81,9 @@ def patch_kill_filter(test, pids):
 class FakeFiles(fake_executor.FakeExecutor):
     """FakeExecutor plus an in-memory view of the node's Arca files.
 
-    tee/mv/rm/ls/mkdir/cat/grep under the Arca directories act on ``fs``;
-    everything else is answered by the scripted rules.
+    tee/mv/rm/ls/mkdir/cat/grep under the Arca directories, and cat of
+    /etc/arca/cluster.conf, act on ``fs``; everything else is answered
+    by the scripted rules.
     """
 
     BASES = ('/var/lib/arca/', '/run/arca/', '/var/log/arca/')
@@ -93,7 +95,8 @@ class FakeFiles(fake_executor.FakeExecutor):
 
     def _run(self, cmd, process_input, timeout):
         if cmd[0] in ('tee', 'mv', 'rm', 'ls', 'mkdir', 'grep') or (
-                cmd[0] == 'cat' and cmd[1].startswith(self.BASES)):
+                cmd[0] == 'cat' and (cmd[1].startswith(self.BASES)
+                                     or cmd[1] == files.CLUSTER_CONF)):
             self.commands.append(tuple(cmd))
             self.inputs.append(process_input)
             return self._fs(cmd, process_input)
@@ -154,6 +157,9 @@ class FakeNode(FakeFiles):
     """
 
     MNT = '/var/lib/arca/mnt/'
+    # The thin pool itself, in the VG's report (its capacity).
+    POOL_ROW = lv_row('pool', size=100 * GiB, attr='twi-aotz--', pool='',
+                      segtype='thin-pool', data='25.00')
 
     def __init__(self):
         super().__init__()
@@ -193,7 +199,7 @@ class FakeNode(FakeFiles):
                 self._row(n) for n in names if n in self.lvs]), '')
         target = cmd[-1]
         if '/' not in target:
-            return executor.Result(0, rows_report(*[
+            return executor.Result(0, rows_report(*[self.POOL_ROW] + [
                 self._row(n) for n in sorted(self.lvs)]), '')
         name = target.split('/', 1)[1]
         if name not in self.lvs:

@@ -310,6 +310,78 @@ class OperationTestCase(base.TestCase):
                          keep(None))
 
 
+MIRRORED_CONF = """\
+[cluster]
+name = arca
+nodes = s1=10.97.0.1, s2=10.97.0.2
+
+[fence s1]
+agent = fence_ipmilan
+ip = 192.0.2.11
+
+[fence s2]
+agent = fence_ipmilan
+ip = 192.0.2.12
+
+[pool arca]
+disk = /dev/sdb
+minor = 1
+port = 7789
+management_address = 10.97.0.101/24
+management_nic = eth0
+preferred_node = s1
+"""
+
+
+class CapacityTestCase(base.TestCase):
+    """pool.capacity: the thin pool's use and its DRBD mirror."""
+
+    def setUp(self):
+        super().setUp()
+        self.node = operations.Node(self.executor)
+        self.executor.on('lvs', stdout=fake_node.rows_report(
+            fake_node.lv_row('pool', size=100 * GiB, segtype='thin-pool',
+                             pool='', data='25.00')))
+
+    def test_unmirrored(self):
+        result = self.node.call('pool.capacity', POOL)
+        self.assertEqual((100 * GiB, None, None), (
+            result['total_bytes'], result['mirror'],
+            result['mirror_error']))
+
+    def test_mirrored_over_the_wire(self):
+        self.executor.on('cat', '/etc/arca/cluster.conf',
+                         stdout=MIRRORED_CONF)
+        self.executor.on('drbdsetup', 'sh-status', 'arca', stdout=(
+            '_minor=1\n_res_name=arca\n_volume=0\n_known=Configured\n'
+            '_cstate=SyncSource\n_role=Primary\n_peer=Secondary\n'
+            '_disk=UpToDate\n_pdsk=Inconsistent\n_resynced_percent=42.5\n'
+            '_sh_status_process\n'))
+        answer = protocol.loads(server.answer(self.node, protocol.dumps(
+            {'id': 3, 'op': 'pool.capacity', 'args': POOL})))
+        self.assertEqual({
+            'resource': 'arca', 'role': 'Primary',
+            'connection': 'SyncSource', 'disk': 'UpToDate',
+            'peer_disk': 'Inconsistent', 'resync_percent': 42.5,
+            'state': 'syncing'}, answer['result']['mirror'])
+        self.assertIsNone(answer['result']['mirror_error'])
+
+    def test_bad_cluster_conf_is_logged_and_capacity_reported(self):
+        self.executor.on('cat', '/etc/arca/cluster.conf',
+                         stdout=MIRRORED_CONF.replace('port = 7789',
+                                                      'prot = 7789'))
+        with self.assertLogs('arca_openstack.agent.operations',
+                             'ERROR') as logs:
+            result = self.node.call('pool.capacity', POOL)
+        self.assertEqual(100 * GiB, result['total_bytes'])
+        self.assertIsNone(result['mirror'])
+        self.assertIn("[pool arca] 'prot': unknown key",
+                      result['mirror_error'])
+        self.assertIn(result['mirror_error'], logs.output[0])
+        self.assertNotIn('drbdsetup', [c[0] for c in
+                                       self.executor.commands])
+
+
 class FormatAndPublishTestCase(base.TestCase):
     """exports.format_and_publish: a new LV's way to its export."""
 

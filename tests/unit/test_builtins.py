@@ -39,6 +39,7 @@ class FindTestCase(base.TestCase):
         ('cat', SVM + '/exports/1.conf', SVM + '/ganesha.conf'),
         ('cat', '/proc/4242/cmdline'),
         ('cat', '/etc/drbd.d/arca-r1.res'),
+        ('cat', '/etc/arca/cluster.conf'),
         ('tee', SVM + '/ganesha.conf.tmp'),
         ('mv', '-f', SVM + '/ganesha.conf.tmp', SVM + '/ganesha.conf'),
         ('rm', '-f', SVM + '/exports/3.conf'),
@@ -84,6 +85,9 @@ class FindTestCase(base.TestCase):
         ('stat', '-c', '%s', '/var/lib/arca/mnt/volume-1/other'),
         # Outside Arca's directories, or out of them by '..'.
         ('cat', '/etc/shadow'),
+        ('cat', '/etc/arca/arca-node.conf'),
+        ('cat', '/etc/arca/cluster.conf', '/etc/shadow'),
+        ('tee', '/etc/arca/cluster.conf'),
         ('cat', '/var/lib/arca/../../etc/shadow'),
         ('cat', '/var/lib/arca/svm/./../../../etc/shadow'),
         ('tee', '/etc/cron.d/x'),
@@ -158,6 +162,17 @@ class SameAsCommandTestCase(base.TestCase):
               ('{}/a', '{}/missing', '{}/b'), ('{}/empty',))
     def test_cat(self, paths):
         self.both(builtins.cat, 'cat', *paths)
+
+    @ddt.data('{}/a', '{}/missing', '{}/exports', '{}/link')
+    def test_cat_config(self, path):
+        # cluster.conf is root's: a symlink to it is followed, as cat does.
+        for top in self.dirs:
+            os.symlink(os.path.join(top, 'a'), os.path.join(top, 'link'))
+        self.both(builtins.cat_config, 'cat', path)
+
+    def test_cat_config_form(self):
+        self.assertIs(builtins.cat_config,
+                      builtins.find(('cat', '/etc/arca/cluster.conf')))
 
     def test_cat_cmdline(self):
         pid = os.getpid()

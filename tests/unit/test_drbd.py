@@ -808,6 +808,48 @@ class RootwrapTest(base.TestCase):
         self.assertFalse(rootwrap_check.allowed(argv))
 
 
+@ddt.ddt
+class MirrorTest(base.TestCase):
+    """What the drivers' stats say of a pool's DRBD resource."""
+
+    @ddt.data(
+        (CONNECTED_PRIMARY, 'in-sync', None),
+        (CONNECTED, 'in-sync', None),
+        (sh_status('VerifyS', 'Primary', 'Secondary', 'UpToDate',
+                   'UpToDate', percent='12.0'), 'in-sync', None),
+        (SYNC_SOURCE, 'syncing', 37.4),
+        (SYNC_TARGET, 'syncing', 0.0),
+        (PAUSED_SYNC, 'syncing', 99.9),
+        (WFCONNECTION, 'degraded', None),
+        (STANDALONE, 'degraded', None),
+        (DISKLESS, 'degraded', None),
+        (NEW_PAIR, 'degraded', None),
+        (UNCONFIGURED, 'degraded', None),
+        (sh_status('Connected', 'Primary', 'Secondary', 'UpToDate',
+                   'Outdated'), 'degraded', None),
+        (sh_status('Connected', 'Primary', 'Secondary', 'UpToDate',
+                   'UpToDate', percent='100.0'), 'in-sync', None),
+    )
+    @ddt.unpack
+    def test_state(self, text, state, percent):
+        status = drbd.parse_sh_status(text, NAME)
+        self.assertEqual(state, drbd.mirror_state(status))
+        mirror = drbd.mirror(NAME, status)
+        self.assertEqual({
+            'resource': NAME, 'role': status['role'],
+            'connection': status['connection'], 'disk': status['disk'],
+            'peer_disk': status['peer_disk'], 'resync_percent': percent,
+            'state': state}, mirror)
+        self.assertIn(state, drbd.MIRROR_STATES)
+
+    def test_not_up(self):
+        self.assertEqual('degraded', drbd.mirror_state(None))
+        self.assertEqual({
+            'resource': NAME, 'role': None, 'connection': None,
+            'disk': None, 'peer_disk': None, 'resync_percent': None,
+            'state': 'degraded'}, drbd.mirror(NAME, None))
+
+
 class HelpersTest(base.TestCase):
 
     def test_is_syncing(self):

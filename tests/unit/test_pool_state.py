@@ -5,6 +5,8 @@ import ddt
 from arca_openstack import exception
 from arca_openstack.node import pool_state
 from tests.unit import base
+from tests.unit import test_cluster_config
+from tests.unit import test_drbd
 
 STATE = '/var/lib/arca/pools/arca1'
 FIND_STATE = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
@@ -160,3 +162,107 @@ class PoolStateTestCase(base.TestCase):
               ('/dev/mapper/nodash', None))
     def test_vg_of_source(self, source, vg):
         self.assertEqual(vg, pool_state.vg_of_source(source))
+
+
+CLUSTER_CONF = '/etc/arca/cluster.conf'
+CAT_CONF = ('cat', CLUSTER_CONF)
+SH_STATUS = ('drbdsetup', 'sh-status', 'arca1')
+
+
+@ddt.ddt
+class MirrorTestCase(base.TestCase):
+    """pool_state.mirror: is a thin pool mirrored, and how well?"""
+
+    def conf(self, text=test_cluster_config.GOOD):
+        self.executor.on(*CAT_CONF, stdout=text)
+
+    def test_no_cluster_conf(self):
+        # No HA pair: one cat (the agent answers it itself), no DRBD.
+        self.assertEqual((None, None),
+                         pool_state.mirror(self.executor, 'arca', 'pool'))
+        self.assertCommands(CAT_CONF)
+
+    @ddt.data(('arca', 'pool'), ('arca1', 'thin'), ('arca2', 'pool'))
+    @ddt.unpack
+    def test_pool_not_in_cluster_conf(self, vg, thin):
+        # A pair's node may have a pool of its own, unmirrored.
+        self.conf()
+        self.assertEqual((None, None),
+                         pool_state.mirror(self.executor, vg, thin))
+        self.assertCommands(CAT_CONF)
+
+    @ddt.data((test_drbd.CONNECTED_PRIMARY, 'in-sync'),
+              (test_drbd.SYNC_SOURCE, 'syncing'),
+              (test_drbd.PAUSED_SYNC, 'syncing'),
+              (test_drbd.WFCONNECTION, 'degraded'),
+              (test_drbd.STANDALONE, 'degraded'))
+    @ddt.unpack
+    def test_mirrored(self, text, state):
+        self.conf()
+        self.executor.on(*SH_STATUS, stdout=text.replace('vol1', 'arca1'))
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertIsNone(error)
+        self.assertEqual(state, mirror['state'])
+        self.assertEqual('arca1', mirror['resource'])
+        self.assertCommands(CAT_CONF, SH_STATUS)
+
+    def test_mirrored_thin_pool_by_its_name(self):
+        self.conf()
+        self.executor.on('drbdsetup', 'sh-status', 'arca2',
+                         stdout=test_drbd.SYNC_TARGET.replace('vol1',
+                                                              'arca2'))
+        mirror, error = pool_state.mirror(self.executor, 'arca2', 'thin')
+        self.assertEqual(('arca2', 'syncing', 0.0, 'Secondary'), (
+            mirror['resource'], mirror['state'], mirror['resync_percent'],
+            mirror['role']))
+
+    def test_resource_not_up(self):
+        self.conf()
+        self.executor.on(*SH_STATUS, exit_code=19)
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertIsNone(error)
+        self.assertEqual(('degraded', None), (mirror['state'],
+                                              mirror['connection']))
+
+    def test_drbd_status_unreadable(self):
+        self.conf()
+        self.executor.on(*SH_STATUS, exit_code=20,
+                         stderr='Could not connect to netlink\n')
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertEqual('degraded', mirror['state'])
+        self.assertIn('Cannot read the state of DRBD resource arca1 '
+                      'mirroring thin pool arca1/pool', error)
+        self.assertIn('Could not connect to netlink', error)
+
+    def test_cluster_conf_unreadable(self):
+        self.executor.on(*CAT_CONF, exit_code=1, stderr='cat: %s: '
+                         'Permission denied\n' % CLUSTER_CONF)
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertIsNone(mirror)
+        self.assertIn('Cannot tell whether thin pool arca1/pool is '
+                      'mirrored', error)
+        self.assertIn('Permission denied', error)
+        self.assertCommands(CAT_CONF)
+
+    @ddt.data(
+        ('minor = 1', 'minor = x', '[pool arca1] minor'),
+        ('port = 7789', 'port = 7789\ncolor = red', "[pool arca1] 'color'"),
+        ('[cluster]', '[clutser]', "section 'clutser'"),
+        ('[fence s2]', '[fence s2', 'cluster.conf'),
+    )
+    @ddt.unpack
+    def test_cluster_conf_bad(self, old, new, where):
+        # The error names the file, section and key: what arca-node
+        # cluster says of it too. The pool is not claimed mirrored.
+        self.conf(test_cluster_config.replace(old, new))
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertIsNone(mirror)
+        self.assertIn(CLUSTER_CONF, error)
+        self.assertIn(where, error)
+        self.assertCommands(CAT_CONF)
+
+    def test_empty_cluster_conf_is_bad(self):
+        self.conf('')
+        mirror, error = pool_state.mirror(self.executor, 'arca1', 'pool')
+        self.assertIsNone(mirror)
+        self.assertIn('cluster', error)

@@ -24,6 +24,8 @@ from arca_openstack.node import lvm
 from arca_openstack.node import svm
 from tests.unit import base
 from tests.unit import fake_ganesha
+from tests.unit import test_agent
+from tests.unit import test_drbd
 
 objects.register_all()
 
@@ -749,6 +751,7 @@ class ImageTestCase(DriverTestCase):
         base_detach.assert_called_once()
 
 
+@ddt.ddt
 class StatsTestCase(DriverTestCase):
 
     def test_stats(self):
@@ -768,6 +771,56 @@ class StatsTestCase(DriverTestCase):
                     'multiattach'):
             self.assertTrue(pool[key], key)
         self.assertFalse(pool['thick_provisioning_support'])
+
+    def test_stats_unmirrored(self):
+        self.vg(row('pool', 100, segtype='thin-pool', pool='', data='25.00'))
+        pool, = self.driver.get_volume_stats(refresh=True)['pools']
+        self.assertIs(False, pool['arca_mirrored'])
+        self.assertEqual('none', pool['arca_mirror_state'])
+        # One request; with no cluster.conf, one cat more (answered in the
+        # agent's process) and no DRBD command.
+        self.assertEqual(['lvs', 'cat'],
+                         [cmd[0] for cmd in self.executor.commands])
+
+    @ddt.data(('Connected', 'UpToDate', '', 'in-sync'),
+              ('SyncSource', 'Inconsistent', '12.5', 'syncing'),
+              ('PausedSyncS', 'Inconsistent', '12.5', 'syncing'),
+              ('WFConnection', 'DUnknown', '', 'degraded'),
+              ('StandAlone', 'DUnknown', '', 'degraded'),
+              ('Connected', 'Outdated', '', 'degraded'))
+    @ddt.unpack
+    def test_stats_mirrored(self, cstate, pdsk, percent, state):
+        self.vg(row('pool', 100, segtype='thin-pool', pool='', data='25.00'))
+        self.executor.on('cat', '/etc/arca/cluster.conf',
+                         stdout=test_agent.MIRRORED_CONF)
+        self.executor.on('drbdsetup', 'sh-status', 'arca',
+                         stdout=test_drbd.sh_status(
+                             cstate, 'Primary', 'Secondary', 'UpToDate',
+                             pdsk, percent=percent, minor=1, name='arca'))
+        pool, = self.driver.get_volume_stats(refresh=True)['pools']
+        self.assertIs(True, pool['arca_mirrored'])
+        self.assertEqual(state, pool['arca_mirror_state'])
+        self.assertEqual(75, pool['free_capacity_gb'])
+
+    @ddt.data({'stdout': test_agent.MIRRORED_CONF.replace('minor = 1',
+                                                          'minor = one')},
+              {'stdout': ''},
+              {'exit_code': 1, 'stderr': 'cat: /etc/arca/cluster.conf: '
+                                         'Permission denied\n'},
+              {'exit_code': 1, 'stderr': 'cat: /etc/arca/cluster.conf: '
+                                         'Is a directory\n'})
+    def test_stats_cluster_conf_bad(self, answer):
+        self.vg(row('pool', 100, segtype='thin-pool', pool='', data='25.00'))
+        self.executor.on('cat', '/etc/arca/cluster.conf', **answer)
+        with self.assertLogs('arca_openstack.backend', 'ERROR') as logs:
+            pool, = self.driver.get_volume_stats(refresh=True)['pools']
+        # Still reported; not claimed mirrored, the cause in the log.
+        self.assertEqual(100, pool['total_capacity_gb'])
+        self.assertIs(False, pool['arca_mirrored'])
+        self.assertEqual('unknown', pool['arca_mirror_state'])
+        self.assertIn('Cannot tell whether thin pool arca/pool is '
+                      'mirrored', logs.output[0])
+        self.assertIn('/etc/arca/cluster.conf', logs.output[0])
 
     def test_stats_error(self):
         self.executor.on('lvs', exit_code=5, stderr='Volume group "arca" '

@@ -19,6 +19,8 @@ from arca_openstack.node import ganesha_config
 from tests.unit import base
 from tests.unit.cinder import test_driver
 from tests.unit import fake_node
+from tests.unit import test_agent
+from tests.unit import test_drbd
 
 objects.register_all()
 
@@ -59,6 +61,9 @@ MAX_COMMANDS = {
     'terminate_connection': 12,
     'delete_volume': 19,
     'delete_snapshot': 2,
+    # One request (pool.capacity): the VG's lvs and the look for
+    # /etc/arca/cluster.conf; a mirrored pool adds its DRBD state.
+    'get_volume_stats': 3,
 }
 # Of those, the processes the agent starts (the rest it answers itself,
 # see arca_openstack.agent.builtins): LVM, mounts, XFS tools.
@@ -72,6 +77,9 @@ MAX_PROCESSES = {
     'terminate_connection': 1,
     'delete_volume': 4,
     'delete_snapshot': 2,
+    # lvs; drbdsetup sh-status of a mirrored pool (cluster.conf is read
+    # in the agent's process).
+    'get_volume_stats': 2,
 }
 
 
@@ -173,6 +181,23 @@ class NodeCommandsTestCase(base.TestCase):
         self.assertEqual({'vol-' + VOL}, set(self.node.lvs))
         self.assertEqual(['/var/lib/arca/mnt/vol-' + VOL],
                          list(self.node.mounts))
+        self.assert_bounds()
+
+    def test_stats_requests(self):
+        # Whether the pool is mirrored costs no request of its own.
+        self.run_op('get_volume_stats', True)
+        self.assertEqual(['pool.capacity'], self.requests)
+        self.assertEqual((2, 1), (self.counts['get_volume_stats'],
+                                  self.processes['get_volume_stats']))
+        self.node.fs['/etc/arca/cluster.conf'] = test_agent.MIRRORED_CONF
+        self.node.on('drbdsetup', 'sh-status', 'arca', stdout=(
+            test_drbd.sh_status('Connected', 'Primary', 'Secondary',
+                                'UpToDate', 'UpToDate', minor=1,
+                                name='arca')))
+        stats = self.run_op('get_volume_stats', True)
+        self.assertEqual(['pool.capacity'], self.requests)
+        self.assertEqual('in-sync', stats['pools'][0]['arca_mirror_state'])
+        self.assertEqual(75, stats['pools'][0]['free_capacity_gb'])
         self.assert_bounds()
 
     def test_create_volume_requests(self):

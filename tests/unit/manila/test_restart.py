@@ -16,6 +16,8 @@ from tests.unit.manila.fakes import SHARE2
 from tests.unit.manila.fakes import SNAP_LV
 from tests.unit.manila.fakes import SVM
 from tests.unit.manila.fakes import TAGS
+from tests.unit import test_agent
+from tests.unit import test_drbd
 
 
 @ddt.ddt
@@ -129,7 +131,40 @@ class StatsTestCase(fakes.DriverTestCase):
             'snapshot_support': True,
             'create_share_from_snapshot_support': True,
             'revert_to_snapshot_support': True,
-            'mount_snapshot_support': True}, pool)
+            'mount_snapshot_support': True, 'arca_mirrored': False,
+            'arca_mirror_state': 'none'}, pool)
+
+    @ddt.data(('Connected', 'UpToDate', '', 'in-sync'),
+              ('SyncTarget', 'UpToDate', '3.0', 'syncing'),
+              ('WFConnection', 'DUnknown', '', 'degraded'),
+              ('Connected', 'Outdated', '', 'degraded'))
+    @ddt.unpack
+    def test_stats_mirrored(self, cstate, pdsk, percent, state):
+        self.vg(row('pool', 100, segtype='thin-pool', pool='', data='25.00'))
+        self.executor.on('cat', '/etc/arca/cluster.conf',
+                         stdout=test_agent.MIRRORED_CONF)
+        disk = 'Inconsistent' if cstate == 'SyncTarget' else 'UpToDate'
+        self.executor.on('drbdsetup', 'sh-status', 'arca',
+                         stdout=test_drbd.sh_status(
+                             cstate, 'Primary', 'Secondary', disk, pdsk,
+                             percent=percent, minor=1, name='arca'))
+        pool, = self.driver.get_share_stats(refresh=True)['pools']
+        self.assertIs(True, pool['arca_mirrored'])
+        self.assertEqual(state, pool['arca_mirror_state'])
+        self.assertEqual(75.0, pool['free_capacity_gb'])
+
+    @ddt.data({'stdout': '[cluster]\nname = arca\n'},
+              {'exit_code': 1, 'stderr': 'cat: /etc/arca/cluster.conf: '
+                                         'Permission denied\n'})
+    def test_stats_cluster_conf_bad(self, answer):
+        self.vg(row('pool', 100, segtype='thin-pool', pool='', data='25.00'))
+        self.executor.on('cat', '/etc/arca/cluster.conf', **answer)
+        with self.assertLogs('arca_openstack.backend', 'ERROR') as logs:
+            pool, = self.driver.get_share_stats(refresh=True)['pools']
+        self.assertEqual(100.0, pool['total_capacity_gb'])
+        self.assertEqual((False, 'unknown'), (pool['arca_mirrored'],
+                                              pool['arca_mirror_state']))
+        self.assertIn('/etc/arca/cluster.conf', logs.output[0])
 
     def test_stats_node_down(self):
         self.executor.on('lvs', timeout=True)
