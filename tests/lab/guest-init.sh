@@ -138,8 +138,11 @@ else
     say "no dbus-daemon: Ganesha export changes will be SIGHUP reloads"
 fi
 
+# On every address of the node's own namespace, as on a real node: an HA
+# pool's floating management address (the drivers' way in) comes and goes
+# with the pool. SVM addresses live in their own namespaces.
 /usr/sbin/sshd -f /run/arcalab/sshd_config -E /var/log/sshd.log \
-    -o ListenAddress="${ADDR%/*}" || say "FATAL: sshd failed"
+    -o ListenAddress=0.0.0.0 || say "FATAL: sshd failed"
 say "READY $NAME $ADDR"
 
 while [ ! -e /run/arcalab/halt ]; do sleep 0.5; done

@@ -20,6 +20,7 @@ import time
 from oslo_concurrency import lockutils
 import testtools
 
+from arca_openstack.node import lvm
 from tests.lab import ha
 from tests.lab import harness
 
@@ -98,17 +99,19 @@ class TakeoverTestCase(testtools.TestCase):
         """A share and a volume of project p1, client c1 allowed."""
         svm = self.call(client, 'svm_pools.ensure', name=SVM,
                         owner='arca.project=p1',
-                        settings={'mapping': 'per-project', 'prefix': 'ha_',
+                        settings={'mapping': 'per_project', 'prefix': 'ha_',
                                   'shared_name': 'ha_shared',
                                   'delete_unused': True,
                                   'pools': [ADDRESS_POOL]})
-        address = svm['network']['addresses'][0].split('/')[0]
+        network = svm['network']
+        addresses = getattr(network, 'addresses', None) or network[
+            'addresses']
+        address = addresses[0].split('/')[0]
         clients = [['10.100.0.21', 'rw']]
         for name, kind, image in ((SHARE, 'share', 0),
                                   (VOLUME, 'volume', 1 << 30)):
             self.call(client, 'pool.create', name=name, size_gib=1,
-                      tags=['arca.kind=%s' % kind, 'arca.project=p1',
-                            'arca.svm=%s' % SVM])
+                      tags=lvm.make_tags(kind=kind, project='p1', svm=SVM))
             self.call(client, 'exports.format_and_publish', svm=SVM,
                       name=name, clients=clients,
                       mount_options=['prjquota'] if kind == 'share' else [],
