@@ -56,6 +56,11 @@ resource arca2 {
     }
     disk {
         fencing resource-and-stonith;
+        resync-rate 100M;
+        c-plan-ahead 20;
+        c-fill-target 1M;
+        c-min-rate 10M;
+        c-max-rate 1G;
     }
     handlers {
         fence-peer "/usr/lib/drbd/crm-fence-peer.sh";
@@ -98,7 +103,10 @@ class RenderTestCase(base.TestCase):
             'arca2', 2, 7790, drbd.Peer('s2', '10.97.0.2', '/dev/ubdc'),
             drbd.Peer('s1', '10.97.0.1', '/dev/ubdc'))
         self.assertEqual(plain, fenced.replace(
-            '    disk {\n        fencing resource-and-stonith;\n    }\n'
+            '    disk {\n        fencing resource-and-stonith;\n'
+            '        resync-rate 100M;\n        c-plan-ahead 20;\n'
+            '        c-fill-target 1M;\n        c-min-rate 10M;\n'
+            '        c-max-rate 1G;\n    }\n'
             '    handlers {\n        fence-peer "/usr/lib/drbd/crm-fence-'
             'peer.sh";\n        after-resync-target "/usr/lib/drbd/crm-'
             'unfence-peer.sh";\n    }\n', ''))
