@@ -25,6 +25,8 @@ import time
 from arca_openstack.agent import report
 from arca_openstack.cmd import node as node_cmd
 from arca_openstack import exception
+from arca_openstack.node import svm
+from arca_openstack.node import tickle
 from arca_openstack.node import validate
 
 LOG = py_logging.getLogger('arca-ocf-pool')
@@ -101,9 +103,28 @@ class Agent(object):
         for entry in bad:
             LOG.error('SVM %s: %s: %s', entry['svm'], entry['result'],
                       entry['error'])
+        served = [entry['svm'] for entry in data['svms']
+                  if entry['result'] in report.GOOD]
+        for name in served:
+            self._tickle(name)
         LOG.info('pool %s started in %.1fs: %d SVM(s), %d not served',
                  self.vg, time.monotonic() - started, len(names), len(bad))
         return OCF_ERR_GENERIC if bad else OCF_SUCCESS
+
+    def _tickle(self, name):
+        """Make the SVM's NFS clients reconnect now (see node.tickle)."""
+        try:
+            record = self.node.svms.get(name)
+            clients = tickle.recorded_clients(self.node.executor, name)
+            if record is None or not clients:
+                return
+            sources = svm.SVMManager.bind_addresses(record['network'])
+            sent = tickle.tickle(name, sources, clients)
+            LOG.info('SVM %s: %d tickle ACKs to %s', name, sent,
+                     ', '.join(clients))
+        except exception.ArcaError as err:
+            # The clients reconnect anyway, at their next retransmission.
+            LOG.warning('SVM %s: no tickle ACKs: %s', name, err)
 
     def stop(self):
         started = time.monotonic()

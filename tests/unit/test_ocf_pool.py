@@ -111,6 +111,39 @@ class OCFPoolTestCase(base.TestCase):
         start.assert_called_once_with('arca1')
         ensure.assert_called_once_with(self.node, names=['svm_a'])
 
+    def test_start_tickles_the_clients_of_each_svm(self):
+        self.executor.on('cat', '/var/lib/arca/svm/svm_a/svm.json',
+                         stdout=RECORD)
+        with mock.patch.object(self.node.pool_state, 'start',
+                               return_value=['svm_a']), \
+                mock.patch('arca_openstack.agent.report.ensure',
+                           return_value={'svms': [
+                               {'svm': 'svm_a', 'result': 'rebuilt',
+                                'error': None}]}), \
+                mock.patch('arca_openstack.node.tickle.recorded_clients',
+                           return_value=['10.0.0.21']), \
+                mock.patch('arca_openstack.node.tickle.tickle',
+                           return_value=359) as send:
+            self.assertEqual(0, self.run_action('start'))
+        send.assert_called_once_with('svm_a', ['10.0.0.5'], ['10.0.0.21'])
+
+    def test_start_succeeds_when_tickles_fail(self):
+        self.executor.on('cat', '/var/lib/arca/svm/svm_a/svm.json',
+                         stdout=RECORD)
+        with mock.patch.object(self.node.pool_state, 'start',
+                               return_value=['svm_a']), \
+                mock.patch('arca_openstack.agent.report.ensure',
+                           return_value={'svms': [
+                               {'svm': 'svm_a', 'result': 'ok',
+                                'error': None}]}), \
+                mock.patch('arca_openstack.node.tickle.recorded_clients',
+                           return_value=['10.0.0.21']), \
+                mock.patch('arca_openstack.node.tickle.tickle',
+                           side_effect=exception.ArcaError('EPERM')), \
+                self.assertLogs('arca-ocf-pool', 'WARNING') as logs:
+            self.assertEqual(0, self.run_action('start'))
+        self.assertIn('no tickle ACKs', logs.output[0])
+
     def test_start_fails_when_an_svm_is_not_served(self):
         with mock.patch.object(self.node.pool_state, 'start',
                                return_value=['svm_a']), \
