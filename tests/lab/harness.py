@@ -23,7 +23,8 @@ host side of the bridge (tests/lab/fence.py) and every guest gets the
 fence agent /usr/sbin/fence_arcalab, which powers the lab's guests off
 (the UML process killed) for Pacemaker or a test. Storage nodes may get a
 second disk (``NodeSpec.ha_disk_gib``): ``/dev/ubdb``, the backing disk of
-a DRBD-mirrored pool.
+a DRBD-mirrored pool, or several (``NodeSpec.ha_disks``): ``/dev/ubdb``,
+``/dev/ubdc``..., one per pool.
 
 Example::
 
@@ -261,14 +262,26 @@ class NodeSpec:
     # A second disk, /dev/ubdb (storage nodes; 0 = none): the backing
     # device of a DRBD-mirrored pool, never scanned by LVM (lvm.conf).
     ha_disk_gib: int = 0
+    # Or several such disks, their sizes in GiB: /dev/ubdb, /dev/ubdc...
+    # (one per mirrored pool); ``ha_disk_gib=N`` is ``ha_disks=(N,)``.
+    ha_disks: tuple = ()
+
+    @property
+    def ha_disk_sizes(self):
+        """GiB of each HA disk, in order (ubdb, ubdc...)."""
+        if self.ha_disks and self.ha_disk_gib:
+            raise ValueError('%s: ha_disk_gib or ha_disks, not both'
+                             % self.name)
+        return tuple(self.ha_disks) or (
+            (self.ha_disk_gib,) if self.ha_disk_gib else ())
 
 
 class Node(object):
     """One guest.
 
     Attributes: name, role, address, cidr, disk ('/dev/ubda' or None),
-    ha_disk ('/dev/ubdb' or None), hostname, executor (an
-    ``SSHExecutor``), timings.
+    ha_disk ('/dev/ubdb' or None), ha_disks (every HA disk: '/dev/ubdb',
+    '/dev/ubdc'...), hostname, executor (an ``SSHExecutor``), timings.
     """
 
     def __init__(self, lab, spec, index):
@@ -293,10 +306,16 @@ class Node(object):
             self.disk_file = os.path.join(lab.workdir, self.name + '.img')
             self.disk = '/dev/ubda'
         self.ha_disk_file = self.ha_disk = None
-        if self.role == 'storage' and spec.ha_disk_gib:
-            self.ha_disk_file = os.path.join(lab.workdir,
-                                             self.name + '-ha.img')
-            self.ha_disk = '/dev/ubdb'
+        # [(disk file, GiB, guest device)] of the HA disks (ubd1...).
+        self.ha_disk_files = []
+        if self.role == 'storage':
+            for number, gib in enumerate(spec.ha_disk_sizes):
+                self.ha_disk_files.append((
+                    os.path.join(lab.workdir, self.name + '-ha%s.img' % (
+                        number or '')), gib, '/dev/ubd' + 'bcdefgh'[number]))
+        if self.ha_disk_files:
+            self.ha_disk_file, _gib, self.ha_disk = self.ha_disk_files[0]
+        self.ha_disks = [dev for _f, _g, dev in self.ha_disk_files]
         self.hostname = None
         self.executor = self.node_executor = None
         self._agent = None
@@ -314,8 +333,8 @@ class Node(object):
         """Boot the guest (on the same disk file as before)."""
         if self.proc is not None and self.proc.poll() is None:
             raise LabError('%s is already running' % self.name)
-        for path, gib in ((self.disk_file, self.spec.disk_gib),
-                          (self.ha_disk_file, self.spec.ha_disk_gib)):
+        for path, gib in [(self.disk_file, self.spec.disk_gib)] + [
+                (path, gib) for path, gib, _dev in self.ha_disk_files]:
             if path and not os.path.exists(path):
                 with open(path, 'wb') as f:
                     f.truncate(gib << 30)
@@ -330,8 +349,9 @@ class Node(object):
                 'arca_lab=' + self.lab.workdir]
         if self.disk_file:
             argv.insert(4, 'ubd0=' + self.disk_file)
-            if self.ha_disk_file:
-                argv.insert(5, 'ubd1=' + self.ha_disk_file)
+            for number, (path, _gib, _dev) in enumerate(
+                    self.ha_disk_files, start=1):
+                argv.insert(4 + number, 'ubd%d=%s' % (number, path))
         at = argv.index('con=null')
         argv[at:at] = ['eth%d=tuntap,%s,%s' % (nic, tap, mac) for nic, (
             tap, mac) in enumerate(self.data_taps, start=1)]
@@ -597,9 +617,11 @@ class Lab(object):
                 raise ValueError('bad node name %r' % spec.name)
             if spec.role not in ('storage', 'client'):
                 raise ValueError('bad role %r' % spec.role)
-            if spec.ha_disk_gib and spec.role != 'storage':
+            if spec.ha_disk_sizes and spec.role != 'storage':
                 raise ValueError('%s: only storage nodes have an HA disk'
                                  % spec.name)
+            if len(spec.ha_disk_sizes) > 7:
+                raise ValueError('%s: at most 7 HA disks' % spec.name)
         if workdir is not None and re.search(r'\s', workdir):
             raise ValueError('workdir must not contain spaces')
         self.specs = list(nodes)
