@@ -11,10 +11,13 @@ node; every request after that costs one round trip.
 
 Every operation is idempotent, so a request whose session broke (the
 node rebooted, the connection dropped) is sent once more on a new
-session. A request that outlives its timeout is abandoned with its
-session and reported as :class:`AgentTimeout`; the agent finishes or
-fails it on its own, and the node's locks keep a retry from interleaving
-with it.
+session. Idle sessions known to have ended (their connection broke: the
+node went away, or the other node of an HA pair took over its address)
+are replaced before a request is handed to one, so that a request is not
+failed for having met two of them in a row. A request that outlives its
+timeout is abandoned with its session and reported as
+:class:`AgentTimeout`; the agent finishes or fails it on its own, and the
+node's locks keep a retry from interleaving with it.
 """
 
 import os
@@ -111,6 +114,13 @@ class Session(_LineReader):
     def _send(self, data):
         raise NotImplementedError()
 
+    def alive(self):
+        """False if the session is known to have ended (it is idle).
+
+        Cheap, no round trip: only what the transport already knows.
+        """
+        return True
+
     def close(self):
         pass
 
@@ -163,6 +173,13 @@ class SSHSession(Session):
         except Exception as err:
             raise SessionLost(node=self.node, reason=err)
 
+    def alive(self):
+        # Every session of a connection ends with it: the node went away,
+        # or another node took over its address (an HA pair's takeover).
+        transport = self.channel.get_transport()
+        return not (self.channel.closed or self.channel.eof_received or
+                    transport is None or not transport.is_active())
+
     def close(self):
         self.channel.close()
 
@@ -193,6 +210,9 @@ class ProcessSession(Session):
             self.proc.stdin.flush()
         except (OSError, ValueError) as err:
             raise SessionLost(node=self.node, reason=err)
+
+    def alive(self):
+        return self.proc.poll() is None
 
     def close(self):
         for pipe in (self.proc.stdin, self.proc.stdout):
@@ -250,12 +270,23 @@ class AgentClient(object):
         self._cond = threading.Condition()
 
     def _take(self):
-        with self._cond:
-            while not self._idle and self._count >= self._max:
-                self._cond.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._count += 1
+        while True:
+            with self._cond:
+                while not self._idle and self._count >= self._max:
+                    self._cond.wait()
+                session = self._idle.pop() if self._idle else None
+                if session is None:
+                    self._count += 1
+                    break
+            if session.alive():
+                return session
+            # Ended while idle: its connection broke (then every idle
+            # session of it is gone too), its agent exited. Replaced, so
+            # that a request is not sent to two dead sessions in a row
+            # and failed while a new one would answer.
+            LOG.info('Agent session to %s ended while idle: replacing '
+                     'it.', self.node)
+            self._drop(session)
         try:
             session = self._open()
             session.start(self.start_timeout)

@@ -583,6 +583,10 @@ class FakeSession(client.Session):
         super().__init__('node')
         self.answers = answers
         self.closed = False
+        self.ended = False
+
+    def alive(self):
+        return not self.ended
 
     def start(self, timeout):
         pass
@@ -622,6 +626,34 @@ class AgentClientTestCase(base.TestCase):
         agent = self._client(*[FakeSession([client.SessionLost(
             node='n', reason='eof')]) for _i in range(2)])
         self.assertRaises(client.SessionLost, agent.call, 'svms.list')
+
+    def test_idle_sessions_that_ended_are_replaced(self):
+        # A takeover: the connection broke, every idle session ended with
+        # it; the next request goes to a new session, not to two dead ones.
+        dead = [FakeSession(['never']) for _i in range(2)]
+        fresh = FakeSession(['ok'])
+        agent = client.AgentClient(lambda: fresh, 'node', max_sessions=2)
+        for session in dead:
+            agent._give_back(session)
+            agent._count += 1
+            session.ended = True
+        self.assertEqual('ok', agent.call('svms.list'))
+        self.assertEqual([True, True], [s.closed for s in dead])
+        self.assertEqual([['never'], ['never']], [s.answers for s in dead])
+        self.assertEqual([fresh], agent._idle)
+        self.assertEqual(1, agent._count)
+
+    def test_ssh_session_alive_while_its_transport_is(self):
+        session = client.SSHSession.__new__(client.SSHSession)
+        session.channel = mock.Mock(closed=False, eof_received=False)
+        transport = session.channel.get_transport.return_value
+        transport.is_active.return_value = True
+        self.assertTrue(session.alive())
+        transport.is_active.return_value = False
+        self.assertFalse(session.alive())
+        transport.is_active.return_value = True
+        session.channel.closed = True
+        self.assertFalse(session.alive())
 
     def test_timeout_drops_session_not_retried(self):
         slow = FakeSession([client.AgentTimeout('svms.list', 5)])
