@@ -12,4 +12,4 @@ if ! command -v shellcheck >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck
 fi
 python3 -m pip install -q 'tox>=4'
-exec python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila "$@"
+exec python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila,functional-ha "$@"
