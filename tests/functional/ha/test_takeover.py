@@ -38,9 +38,9 @@ ADDRESS_POOL = ('name=a,mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
 SVM = 'ha_p1'
 SHARE, VOLUME = 'share-ha1', 'volume-ha1'
 RECORD = 4096
-# Takeovers measured, alternating between the nodes (the median of three
-# is the figure to quote; ARCA_HA_KILLS=1 for a quicker run).
-KILLS = int(os.environ.get('ARCA_HA_KILLS', '3'))
+# Takeovers, alternating between the nodes: one in the test command (CI
+# time); ARCA_HA_KILLS=3 gives the median of three to quote.
+KILLS = int(os.environ.get('ARCA_HA_KILLS', '1'))
 PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log'
 
 # Runs on the client: writes record N at offset N*4096 of FILE, fsyncs,
