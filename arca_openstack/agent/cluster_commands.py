@@ -29,6 +29,7 @@ import shlex
 import sys
 from xml.etree import ElementTree as ET
 
+from arca_openstack.agent import ocf_metadata
 from arca_openstack import exception
 from arca_openstack.node import cluster
 from arca_openstack.node import cluster_config
@@ -69,7 +70,12 @@ def _cmd(executor, *cmd, **kwargs):
 
 
 def ocf_wrapper(python, pythonpath=None):
-    """The 2-line sh script Pacemaker runs as ``ocf:arca:pool``."""
+    """The sh script Pacemaker runs as ``ocf:arca:pool``.
+
+    It answers ``meta-data`` itself: Pacemaker asks for it with a fixed
+    30 s limit, which a Python start missed on a loaded lab node. Every
+    other action runs the agent module.
+    """
     python = validate.abs_path(python, what='python interpreter')
     prefix = ''
     if pythonpath:
@@ -77,8 +83,13 @@ def ocf_wrapper(python, pythonpath=None):
                  for p in pythonpath.split(':') if p]
         if parts:
             prefix = 'PYTHONPATH=%s ' % shlex.quote(':'.join(parts))
-    return '#!/bin/sh\n%sexec %s -m %s "$@"\n' % (
-        prefix, shlex.quote(python), OCF_MODULE)
+    return ('#!/bin/sh\n'
+            'if [ "$1" = meta-data ]; then\n'
+            "    cat <<'EOF'\n%sEOF\n"
+            '    exit 0\n'
+            'fi\n'
+            '%sexec %s -m %s "$@"\n') % (
+        ocf_metadata.meta_data(), prefix, shlex.quote(python), OCF_MODULE)
 
 
 class ClusterCommands(object):

@@ -3,9 +3,12 @@
 import argparse
 import io
 import json
+import subprocess
 from unittest import mock
+from xml.etree import ElementTree
 
 from arca_openstack.agent import cluster_commands as cmds
+from arca_openstack.agent import ocf_metadata
 from arca_openstack import exception
 from arca_openstack.node import cluster
 from arca_openstack.node import cluster_config
@@ -196,10 +199,13 @@ class SetupTestCase(CommandsTestCase):
         self.assertEqual(cluster.render_pool_resource(CLUSTER,
                                                       CLUSTER.pools[0]),
                          self.executor.input_for('tee', RES + '.tmp'))
-        self.assertEqual(
-            '#!/bin/sh\nexec /usr/bin/python3 -m arca_openstack.cmd.ocf_pool'
-            ' "$@"\n', self.executor.input_for(
-                'tee', '/usr/lib/ocf/resource.d/arca/pool.tmp'))
+        self.assertEqual(cmds.ocf_wrapper('/usr/bin/python3'),
+                         self.executor.input_for(
+                             'tee', '/usr/lib/ocf/resource.d/arca/pool.tmp'))
+        self.assertTrue(self.executor.input_for(
+            'tee', '/usr/lib/ocf/resource.d/arca/pool.tmp').endswith(
+            '\nexec /usr/bin/python3 -m arca_openstack.cmd.ocf_pool '
+            '"$@"\n'))
 
     def test_second_run_changes_nothing(self):
         wrapper = cmds.ocf_wrapper('/usr/bin/python3')
@@ -229,17 +235,32 @@ class SetupTestCase(CommandsTestCase):
 
     def test_wrapper(self):
         self.assertEqual(
-            '#!/bin/sh\nPYTHONPATH=/run/arcalab/src exec /opt/v/bin/python '
+            'PYTHONPATH=/run/arcalab/src exec /opt/v/bin/python '
             '-m arca_openstack.cmd.ocf_pool "$@"\n',
-            cmds.ocf_wrapper('/opt/v/bin/python', '/run/arcalab/src'))
+            cmds.ocf_wrapper('/opt/v/bin/python',
+                             '/run/arcalab/src').splitlines(True)[-1])
         self.assertEqual(
-            '#!/bin/sh\nPYTHONPATH=/a:/b exec /usr/bin/python3 -m '
+            'PYTHONPATH=/a:/b exec /usr/bin/python3 -m '
             'arca_openstack.cmd.ocf_pool "$@"\n',
-            cmds.ocf_wrapper('/usr/bin/python3', '/a::/b:'))
+            cmds.ocf_wrapper('/usr/bin/python3',
+                             '/a::/b:').splitlines(True)[-1])
         self.assertRaises(exception.InvalidInput, cmds.ocf_wrapper,
                           '/usr/bin/python3', '/a;reboot')
         self.assertRaises(exception.InvalidInput, cmds.ocf_wrapper,
                           'python3')
+
+    def test_wrapper_answers_meta_data_without_python(self):
+        # The real sh runs the wrapper: meta-data must not need the
+        # interpreter (here one that does not exist).
+        script = cmds.ocf_wrapper('/nonexistent/python')
+        out = subprocess.run(['sh', '-c', script, 'pool', 'meta-data'],
+                             capture_output=True, text=True)
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual(ocf_metadata.meta_data(), out.stdout)
+        ElementTree.fromstring(out.stdout)
+        out = subprocess.run(['sh', '-c', script, 'pool', 'monitor'],
+                             capture_output=True, text=True)
+        self.assertEqual(127, out.returncode)
 
     def test_not_a_node(self):
         err = self.assertRaises(exception.InvalidInput,
