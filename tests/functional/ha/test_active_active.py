@@ -16,22 +16,18 @@ makes sure of its lost peer). No acknowledged write is lost on either.
 """
 
 import json
-import tempfile
 import time
 
-from oslo_concurrency import lockutils
-import testtools
 
 from arca_openstack.node import ganesha_config
+from tests.functional.ha import base
 from tests.lab import ha
-from tests.lab import harness
 
 POOLS = (ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
                  preferred='s1', disk='/dev/ubdb'),
          ha.Pool('arca2', minor=2, port=7790, address='10.97.0.102',
                  preferred='s2', disk='/dev/ubdc'))
-TENANT_VLAN = 100
-CLIENT_ADDR = '10.100.0.21/24'
+CLIENT_ADDR = base.CLIENT_ADDR
 # Per pool: its backends' SVM name prefix, SVM, address range, share.
 SERVED = {
     'arca1': ('aa1_', 'aa1_p1', 'name=a1,mode=vlan,parent=eth0,vlan=100,'
@@ -51,33 +47,9 @@ SERVED = {
 UNTOUCHED_PAUSE = 60
 
 
-class ActiveActiveTestCase(testtools.TestCase):
+class ActiveActiveTestCase(base.PairTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec(n, 'storage', disk_gib=1, ha_disks=(4, 4),
-                                  mem_mib=1024) for n in ('s1', 's2')]
-        specs.append(harness.NodeSpec('c1', 'client'))
-        cls.lab = harness.Lab(specs, mem=512, fencing=True)
-        cls.lab.start()
-        try:
-            cls.pair = ha.Pair(cls.lab, ('s1', 's2'), POOLS)
-            cls.pair.start()
-            cls.lab.node('c1').add_vlan(TENANT_VLAN, CLIENT_ADDR)
-            for pool in POOLS:
-                ha.trust_address(cls.lab, pool.address)
-        except BaseException:
-            cls.lab.close(failed=True)
-            raise
-        print('pair up: %s' % json.dumps(cls.pair.timings))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.close()
-        super().tearDownClass()
+    POOLS = POOLS
 
     @staticmethod
     def _now(node):

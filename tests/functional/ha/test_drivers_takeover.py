@@ -35,19 +35,17 @@ import tempfile
 import threading
 import time
 
-from oslo_concurrency import lockutils
-import testtools
 
+from tests.functional.ha import base
 from tests.lab import ha
-from tests.lab import harness
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
                     '..')
 WORKER = 'tests.functional.ha.driver_worker'
 POOL = ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
                preferred='s1')
-TENANT_VLAN = 100
-CLIENT_IP = '10.100.0.21'
+TENANT_VLAN = base.TENANT_VLAN
+CLIENT_IP = base.CLIENT_ADDR.split('/')[0]
 # Each service's own addresses and SVM names.
 RANGES = {'cinder': '10.100.0.30-10.100.0.39',
           'manila': '10.100.0.40-10.100.0.49'}
@@ -134,37 +132,9 @@ class Worker(object):
         self._stderr.close()
 
 
-class DriversTakeoverTestCase(testtools.TestCase):
+class DriversTakeoverTestCase(base.PairTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec(n, 'storage', disk_gib=1, ha_disk_gib=4,
-                                  mem_mib=1024) for n in ('s1', 's2')]
-        specs.append(harness.NodeSpec('c1', 'client'))
-        cls.lab = harness.Lab(specs, mem=512, fencing=True)
-        cls.lab.start()
-        try:
-            cls.pair = ha.Pair(cls.lab, ('s1', 's2'), [POOL])
-            cls.pair.start()
-            cls.lab.node('c1').add_vlan(TENANT_VLAN, CLIENT_IP + '/24')
-            # The guests share one host key: the pool's address is known
-            # with it, whichever node holds the address.
-            with open(cls.lab.known_hosts) as f:
-                key = f.readline().split(None, 1)[1]
-            with open(cls.lab.known_hosts, 'a') as f:
-                f.write('%s %s' % (POOL.address, key))
-        except BaseException:
-            cls.lab.close(failed=True)
-            raise
-        print('pair up: %s' % json.dumps(cls.pair.timings))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.close()
-        super().tearDownClass()
+    POOLS = (POOL,)
 
     def setUp(self):
         super().setUp()

@@ -21,19 +21,15 @@ UpToDate, and no acknowledged write is lost.
 
 import json
 import re
-import tempfile
 import time
 
-from oslo_concurrency import lockutils
-import testtools
 
+from tests.functional.ha import base
 from tests.lab import ha
-from tests.lab import harness
 
 POOL = ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
                preferred='s1')
-TENANT_VLAN = 100
-CLIENT_ADDR = '10.100.0.21/24'
+CLIENT_ADDR = base.CLIENT_ADDR
 ADDRESS_POOL = ('name=a,mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
                 'range=10.100.0.10-10.100.0.19')
 SVM = 'sb_p1'
@@ -44,32 +40,9 @@ CUT_SECONDS = 30
 FENCE_CONSTRAINT = 'drbd-fence-by-handler-%s' % POOL.name
 
 
-class SplitBrainTestCase(testtools.TestCase):
+class SplitBrainTestCase(base.PairTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec(n, 'storage', disk_gib=1, ha_disk_gib=4,
-                                  mem_mib=1024) for n in ('s1', 's2')]
-        specs.append(harness.NodeSpec('c1', 'client'))
-        cls.lab = harness.Lab(specs, mem=512, fencing=True)
-        cls.lab.start()
-        try:
-            cls.pair = ha.Pair(cls.lab, ('s1', 's2'), [POOL])
-            cls.pair.start()
-            cls.lab.node('c1').add_vlan(TENANT_VLAN, CLIENT_ADDR)
-            ha.trust_address(cls.lab, POOL.address)
-        except BaseException:
-            cls.lab.close(failed=True)
-            raise
-        print('pair up: %s' % json.dumps(cls.pair.timings))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.close()
-        super().tearDownClass()
+    POOLS = (POOL,)
 
     def _constraints(self, via):
         """Ids of the CIB's constraints, as ``via`` sees them."""

@@ -18,21 +18,17 @@ import calendar
 import json
 import os
 import re
-import tempfile
 import time
 
-from oslo_concurrency import lockutils
-import testtools
 
 from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
+from tests.functional.ha import base
 from tests.lab import ha
-from tests.lab import harness
 
 POOL = ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
                preferred='s1')
-TENANT_VLAN = 100
-CLIENT_ADDR = '10.100.0.21/24'
+CLIENT_ADDR = base.CLIENT_ADDR
 ADDRESS_POOL = ('name=a,mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
                 'range=10.100.0.10-10.100.0.19')
 SVM = 'ha_p1'
@@ -43,62 +39,13 @@ RECORD = 4096
 KILLS = int(os.environ.get('ARCA_HA_KILLS', '1'))
 PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log'
 
-# Runs on the client: writes record N at offset N*4096 of FILE, fsyncs,
-# and only then appends "N time" to LOG (the client's own disk), until
-# STOP exists. The records acknowledged are exactly the lines of LOG.
-WRITER = r'''
-import os, sys, time
-path, log, stop = sys.argv[1:4]
-fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
-out = open(log, 'a')
-seq = 0
-while not os.path.exists(stop):
-    seq += 1
-    record = ('%08d %.3f ' % (seq, time.time())).encode().ljust(4095, b'.')
-    os.pwrite(fd, record + b'\n', seq * 4096)
-    os.fsync(fd)
-    out.write('%d %.3f\n' % (seq, time.time()))
-    out.flush()
-    time.sleep(0.05)
-'''
+# The client's writer: the records it acknowledged are its log's lines.
+WRITER = ha.WRITER
 
 
-class TakeoverTestCase(testtools.TestCase):
+class TakeoverTestCase(base.PairTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        lockutils.set_defaults(tempfile.mkdtemp(prefix='arca-locks-'))
-        harness.Lab.cleanup_stale()
-        specs = [harness.NodeSpec(n, 'storage', disk_gib=1, ha_disk_gib=4,
-                                  mem_mib=1024) for n in ('s1', 's2')]
-        specs.append(harness.NodeSpec('c1', 'client'))
-        cls.lab = harness.Lab(specs, mem=512, fencing=True)
-        cls.lab.start()
-        try:
-            cls.pair = ha.Pair(cls.lab, ('s1', 's2'), [POOL])
-            cls.pair.start()
-            cls.lab.node('c1').add_vlan(TENANT_VLAN, CLIENT_ADDR)
-            with open(cls.lab.known_hosts) as f:
-                key = f.readline().split(None, 1)[1]
-            with open(cls.lab.known_hosts, 'a') as f:
-                f.write('%s %s' % (POOL.address, key))
-        except BaseException:
-            cls.lab.close(failed=True)
-            raise
-        print('pair up: %s' % json.dumps(cls.pair.timings))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.close()
-        super().tearDownClass()
-
-    def agent(self):
-        """The drivers' way in: the agent behind the pool's address."""
-        return harness.connect_agent({
-            'address': POOL.address, 'netns': self.lab.netns,
-            'key_file': self.lab.key_file,
-            'known_hosts': self.lab.known_hosts})
+    POOLS = (POOL,)
 
     def call(self, client, op, **args):
         vg, _sep, thin = POOL.thin_pool.partition('/')
@@ -206,7 +153,7 @@ class TakeoverTestCase(testtools.TestCase):
 
     def test_takeovers_and_failback(self):
         s1, s2, c1 = (self.lab.node(n) for n in ('s1', 's2', 'c1'))
-        address = self._serve(self.agent())
+        address = self._serve(ha.pool_agent(self.lab, POOL))
         self._mount(c1, address)
         self._start_writers(c1)
         ha.wait(lambda: all(len(self._acked(c1, n)) >= 20
