@@ -61,10 +61,12 @@ def cluster_conf(nodes, pools, cluster='arcalab'):
 class Pair(object):
     """The two storage nodes of ``lab`` and their pools."""
 
-    def __init__(self, lab, names, pools):
+    def __init__(self, lab, names, pools, local_pools=()):
         self.lab = lab
         self.nodes = [lab.node(n) for n in names]
         self.pools = list(pools)
+        # Unmirrored thin pools (VG/THIN) of each node, served as well.
+        self.local_pools = list(local_pools)
         self.authkey = base64.b64encode(os.urandom(256)).decode()
         self.timings = {}
 
@@ -79,7 +81,8 @@ class Pair(object):
         node.run('mkdir', '-p', '/etc/arca', '/etc/corosync')
         node.run('tee', '/etc/arca/cluster.conf',
                  input=cluster_conf(self.nodes, self.pools))
-        pools = ', '.join(p.thin_pool for p in self.pools)
+        pools = ', '.join([p.thin_pool for p in self.pools] +
+                          self.local_pools)
         node.run('tee', '/etc/arca/arca-node.conf',
                  input='[agent]\npools = %s\n' % pools)
         node.sh('echo %s | base64 -d > /etc/corosync/authkey && '

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import time
-
+import types
 
 from arca_openstack.node import ganesha_config
 from arca_openstack.node import lvm
@@ -43,9 +43,35 @@ PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log'
 WRITER = ha.WRITER
 
 
+# Runs on the client: sequential MiB/s (64 MiB, one fsync) and 4 KiB
+# records per second, each fsync'd, in the folder argv[1].
+WRITE_COST = r'''
+import json, os, sys, time
+folder = sys.argv[1]
+block = os.urandom(1 << 20)
+fd = os.open(folder + '/seq', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+start = time.monotonic()
+for _ in range(64):
+    os.write(fd, block)
+os.fsync(fd)
+seq = 64 / (time.monotonic() - start)
+os.close(fd)
+fd = os.open(folder + '/records', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+start = time.monotonic()
+for i in range(200):
+    os.pwrite(fd, block[:4096], i * 4096)
+    os.fsync(fd)
+rate = 200 / (time.monotonic() - start)
+os.close(fd)
+print(json.dumps({'sequential_mib_s': round(seq, 1),
+                  'fsync_records_s': round(rate, 1)}))
+'''
+
+
 class TakeoverTestCase(base.PairTestCase):
 
     POOLS = (POOL,)
+    LOCAL_POOL = True
 
     def call(self, client, op, **args):
         vg, _sep, thin = POOL.thin_pool.partition('/')
@@ -219,6 +245,51 @@ class TakeoverTestCase(base.PairTestCase):
         self.assertIsNone(pool['moved_to'])
         self.assertEqual(('UpToDate', 'UpToDate'), (
             pool['drbd']['disk'], pool['drbd']['peer_disk']))
+
+    def test_write_cost_of_mirroring(self):
+        """A client's writes to a mirrored pool against an unmirrored one.
+
+        Two shares on the same node, one in the mirrored pool, one in the
+        node's own pool, each through an SVM of its own pool: the same
+        client writes to each, sequentially (64 MiB, one fsync) and in
+        4 KiB records each fsync'd (the cost of protocol C: a write is
+        acknowledged once both nodes have it).
+        """
+        c1 = self.lab.node('c1')
+        where = self.lab.node(self.pair.located(POOL, self.lab.node('s1')))
+        local = types.SimpleNamespace(thin_pool='%s/%s' % (
+            base.LOCAL_VG, base.LOCAL_THIN))
+        targets = (
+            ('mirrored', ha.pool_agent(self.lab, POOL), POOL,
+             'hacost_', 'range=10.100.0.30-10.100.0.34', 'share-cost1'),
+            ('unmirrored', where.agent_client(), local, 'halocal_',
+             'range=10.100.0.35-10.100.0.39', 'share-cost2'))
+        figures = {}
+        for label, agent, pool, prefix, rng, share in targets:
+            address = ha.serve_share(
+                agent, pool, prefix + 'p2', prefix,
+                'name=%s,mode=vlan,parent=eth0,vlan=%d,cidr=10.100.0.0/24,'
+                '%s' % (label, base.TENANT_VLAN, rng), share, 'p2',
+                base.CLIENT_ADDR.split('/')[0])
+            ha.nfs_mount(c1, address, share)
+            out = c1.run('/usr/bin/python3', '-c', WRITE_COST,
+                         '/mnt/%s' % share, timeout=600).stdout
+            figures[label] = json.loads(out)
+        ratio = {key: round(figures['mirrored'][key] /
+                            figures['unmirrored'][key], 2)
+                 for key in figures['mirrored']}
+        print('client writes, mirrored vs unmirrored pool (same node, same '
+              'run): %s; mirrored/unmirrored: %s'
+              % (json.dumps(figures), json.dumps(ratio)))
+        for label in figures:
+            self.assertGreater(figures[label]['sequential_mib_s'], 0)
+            self.assertGreater(figures[label]['fsync_records_s'], 0)
+        # Protocol C: what the client saw acknowledged is on both nodes.
+        state = json.loads(self.pair.arca_node(
+            where, 'cluster', 'status', '--format', 'json').stdout)
+        drbd = state['pools'][0]['drbd']
+        self.assertEqual(('Connected', 'UpToDate', 'UpToDate'), (
+            drbd['connection'], drbd['disk'], drbd['peer_disk']))
 
     def _longest_pause(self, c1, since):
         times = sorted(t for name in (SHARE, VOLUME)
