@@ -12,6 +12,7 @@ the guest's UML process (Lab(..., fencing=True)).
 """
 
 import base64
+import json
 import os
 import re
 import time
@@ -121,8 +122,53 @@ class Pair(object):
         self.timings['cluster'] = time.monotonic() - started
         self.arca_node(self.nodes[0], 'cluster', 'cib', '--apply')
         for pool in self.pools:
-            self.wait_pool_on(pool, self.node(pool.preferred), timeout=900)
+            self.place(pool, timeout=900)
         self.timings['resources'] = time.monotonic() - started
+
+    def place(self, pool, timeout=900):
+        """Wait until the pool serves, and on its preferred node.
+
+        On a loaded lab host an operation of the first start may time
+        out (each resource agent call takes seconds under UML); Pacemaker
+        then starts the pool on the other node, as it should. The pool is
+        then moved to where the tests expect it, the documented way
+        (``cluster move``/``unmove``), after its failures are cleared;
+        what failed is printed.
+        """
+        wait(lambda: self.where(pool) is not None, timeout,
+             'pool %s served by a node' % pool.name, on_timeout=self.state)
+        node = self.where(pool)
+        if node.name == pool.preferred:
+            return
+        print('pool %s first started on %s, not %s:\n%s' % (
+            pool.name, node.name, pool.preferred, self.state()))
+        node.sh('crm_resource --cleanup', check=False)
+        self.wait_in_sync(pool, node)
+        self.arca_node(node, 'cluster', 'move', pool.name, pool.preferred)
+        self.wait_pool_on(pool, self.node(pool.preferred), timeout=timeout)
+        self.arca_node(node, 'cluster', 'unmove', pool.name)
+
+    def where(self, pool):
+        """The node serving the pool now, or None."""
+        return next((node for node in self.nodes
+                     if self.serving(pool, node) and
+                     self.located(pool, node) == node.name), None)
+
+    def wait_in_sync(self, pool, via, timeout=600):
+        def in_sync():
+            status = json.loads(self.arca_node(
+                via, 'cluster', 'status', '--format', 'json',
+                check=False).stdout or '{}')
+            drbd = next((p.get('drbd') for p in status.get('pools', [])
+                         if p.get('name') == pool.name), None) or {}
+            return (drbd.get('disk'), drbd.get('peer_disk')) == (
+                'UpToDate', 'UpToDate')
+        wait(in_sync, timeout, 'pool %s in sync' % pool.name, interval=3)
+
+    def state(self):
+        """What Pacemaker shows, with fail counts and failed actions."""
+        return self.nodes[0].sh('crm_mon -1 -f 2>&1 | tail -n 40',
+                                check=False, timeout=60).stdout
 
     def wait_online(self, nodes, timeout=300):
         names = sorted(n.name for n in nodes)
@@ -151,14 +197,19 @@ class Pair(object):
     def wait_pool_on(self, pool, node, timeout=600):
         wait(lambda: self.serving(pool, node) and
              self.located(pool, node) == node.name,
-             timeout, 'pool %s served by %s' % (pool.name, node.name))
+             timeout, 'pool %s served by %s' % (pool.name, node.name),
+             on_timeout=self.state)
 
     def logs(self, node, lines=200):
         return node.sh('tail -n %d /var/log/pacemaker/pacemaker.log' % lines,
                        check=False).stdout
 
 
-def wait(predicate, timeout, what, interval=1.0):
+def wait(predicate, timeout, what, interval=1.0, on_timeout=None):
+    """Poll ``predicate``; LabError after ``timeout`` seconds.
+
+    ``on_timeout`` gives text (the cluster's state) for the error.
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -168,8 +219,14 @@ def wait(predicate, timeout, what, interval=1.0):
             if time.monotonic() > deadline:
                 raise
         if time.monotonic() > deadline:
-            raise harness.LabError('timed out after %ss waiting for %s'
-                                   % (timeout, what))
+            detail = ''
+            if on_timeout is not None:
+                try:
+                    detail = ':\n' + on_timeout()
+                except Exception as err:
+                    detail = ' (no state: %s)' % err
+            raise harness.LabError('timed out after %ss waiting for %s%s'
+                                   % (timeout, what, detail))
         time.sleep(interval)
 
 

@@ -165,14 +165,7 @@ class TakeoverTestCase(base.PairTestCase):
         self.pair.start_daemons(node)
         self.pair.wait_online(self.pair.nodes)
 
-        def in_sync():
-            status = json.loads(self.pair.arca_node(
-                survivor, 'cluster', 'status', '--format', 'json',
-                check=False).stdout or '{}')
-            drbd = (status.get('pools') or [{}])[0].get('drbd') or {}
-            return (drbd.get('disk'), drbd.get('peer_disk')) == (
-                'UpToDate', 'UpToDate')
-        ha.wait(in_sync, 600, '%s back in sync' % node.name, interval=3)
+        self.pair.wait_in_sync(POOL, survivor)
         seconds = round(time.monotonic() - started, 1)
         print('%s rejoined and resynced in %ss' % (node.name, seconds))
         return seconds
