@@ -19,8 +19,6 @@ from arca_openstack.node import lvm
 from arca_openstack.node import netns
 from arca_openstack.node import validate
 
-# The whole mount table, in one read.
-FINDMNT = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET')
 # LVs the drivers export: one tagged arca.svm=X keeps SVM X in use.
 EXPORTED_KINDS = ('volume', 'share')
 # Mount options of an export's LV, by the first prefix its name starts
@@ -37,10 +35,7 @@ def mount_options(lv_name):
 
 def mounts(node):
     """``{mountpoint: source}`` of the mounts under /var/lib/arca/mnt."""
-    lines = node.executor.execute(*FINDMNT).stdout.splitlines()
-    pairs = (line.strip().rpartition(' ') for line in lines)
-    return {target: source for source, _sep, target in pairs
-            if target.startswith(export.MOUNT_BASE + '/')}
+    return node.xfs.mounts(export.MOUNT_BASE)
 
 
 def _export(exp, table):

@@ -33,8 +33,6 @@ STATE_LV = 'arca-state'
 # The state filesystem is root's: nothing on it is run or is a device.
 STATE_OPTIONS = ('nodev', 'nosuid', 'noexec')
 SVM_BASE = files.STATE_DIR + '/svm'
-# The whole mount table, in one read (as the agent's reports read it).
-FINDMNT = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET')
 # A device-mapper name: VG and LV with each '-' doubled, joined by '-'.
 _DM_NAME = re.compile(r'^/dev/mapper/((?:[^-]|--)+)-((?:[^-]|--)+)$')
 _DEV_LV = re.compile(r'^/dev/([^/]+)/([^/]+)$')
@@ -132,7 +130,8 @@ class PoolState(object):
     def homed(self, vg):
         """Names of the SVMs homed in the pool (its state mounted here)."""
         names = files.list_dir(self.executor, state_dir(vg) + '/svm')
-        return [name for name in names if _is_svm_name(name)]
+        return [name for name in names
+                if validate.is_valid(validate.svm_name, name)]
 
     def started(self, vg):
         return self.home(vg) is not None
@@ -179,7 +178,7 @@ class PoolState(object):
         if not target or not target.startswith(prefix):
             return None
         vg = target[len(prefix):].partition('/')[0]
-        return vg if _is_vg_name(vg) else None
+        return vg if validate.is_valid(validate.vg_name, vg) else None
 
     def stop(self, vg):
         """Stop serving the pool here; its SVMs' names.
@@ -208,13 +207,8 @@ class PoolState(object):
 
     def _mounts(self):
         """``(target, source)`` of every mount, innermost first."""
-        lines = self.executor.execute(*FINDMNT).stdout.splitlines()
-        pairs = []
-        for line in lines:
-            source, _sep, target = line.strip().rpartition(' ')
-            if target.startswith(files.STATE_DIR + '/'):
-                pairs.append((target, source))
-        return sorted(pairs, key=lambda pair: -pair[0].count('/'))
+        table = self.xfs.mounts(files.STATE_DIR)
+        return sorted(table.items(), key=lambda pair: -pair[0].count('/'))
 
     def _vgchange(self, vg, flag):
         result = self.executor.execute('vgchange', flag, vg,
@@ -228,19 +222,3 @@ class PoolState(object):
         raise exception.CommandFailed(('vgchange', flag, vg),
                                       result.exit_code, result.stdout,
                                       result.stderr)
-
-
-def _is_svm_name(name):
-    try:
-        validate.svm_name(name)
-    except exception.InvalidInput:
-        return False
-    return True
-
-
-def _is_vg_name(name):
-    try:
-        validate.vg_name(name)
-    except exception.InvalidInput:
-        return False
-    return True

@@ -113,7 +113,7 @@ class SVMManager(object):
     def list(self):
         return [n for n in files.list_dir(self.executor,
                                           files.STATE_DIR + '/svm')
-                if _is_svm_name(n)]
+                if validate.is_valid(validate.svm_name, n)]
 
     def create(self, name, network, owner=None, home=None):
         """Make the SVM exist and serve, converging from any partial state.
@@ -305,11 +305,3 @@ def _check_home(name, path):
                                  reason='its directory links to %s, not '
                                         'to a pool\'s state' % path)
     validate.vg_name(vg)
-
-
-def _is_svm_name(name):
-    try:
-        validate.svm_name(name)
-    except exception.InvalidInput:
-        return False
-    return True

@@ -39,6 +39,15 @@ def _fail(what, value, reason):
     raise exception.InvalidInput(what=what, value=value, reason=reason)
 
 
+def is_valid(check, value):
+    """True if ``check`` (one of this module's validators) accepts it."""
+    try:
+        check(value)
+    except exception.InvalidInput:
+        return False
+    return True
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -44,7 +44,9 @@ _NOT_VGS = frozenset(['mapper', 'disk', 'block', 'char', 'bus', 'cpu', 'fd',
                       'input', 'net', 'pts', 'shm', 'snd', 'dri',
                       'hugepages', 'mqueue'])
 _COMPONENT = re.compile(r'^[A-Za-z0-9_]')
-_FINDMNT = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint')
+# The whole mount table, in one read; or (with --mountpoint) one entry.
+MOUNT_TABLE = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET')
+_FINDMNT = MOUNT_TABLE + ('--mountpoint',)
 # umount's word for a path with nothing mounted (util-linux 2.23 to 2.39).
 _NOT_MOUNTED = ('not mounted', 'no mount point', 'not found')
 
@@ -263,6 +265,13 @@ class XFS(object):
         if self._source(mountpoint) is None:
             raise exception.NotFound(what='mounted filesystem at',
                                      name=mountpoint)
+
+    def mounts(self, base):
+        """``{mountpoint: source}`` of every mount below ``base``."""
+        lines = self.executor.execute(*MOUNT_TABLE).stdout.splitlines()
+        pairs = (line.strip().rpartition(' ') for line in lines)
+        return {target: source for source, _sep, target in pairs
+                if target.startswith(base + '/')}
 
     def is_mounted(self, mountpoint):
         return self._source(_mountpoint(mountpoint)) is not None

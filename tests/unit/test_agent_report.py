@@ -13,6 +13,7 @@ from arca_openstack.node import executor
 from arca_openstack.node import ganesha_config
 from arca_openstack.node import netns
 from arca_openstack.node import svm
+from arca_openstack.node import xfs
 from tests.unit import base
 from tests.unit import fake_ganesha
 from tests.unit import fake_node
@@ -134,7 +135,7 @@ class ReportTestCase(base.TestCase):
         # The whole mount table is read by the reports alone (the node
         # library reads one mountpoint at a time).
         self.node.commands = [c for c in self.node.commands
-                              if c != report.FINDMNT]
+                              if c != xfs.MOUNT_TABLE]
         super()._check_rootwrap()
 
     def add_svm(self, name, address, *exports):
