@@ -26,21 +26,15 @@ Per-operation seconds before and after the takeover are printed.
 """
 
 import json
-import os
-import queue
 import shutil
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 
 
 from tests.functional.ha import base
 from tests.lab import ha
+from tests.lab import worker as lab_worker
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
-                    '..')
 WORKER = 'tests.functional.ha.driver_worker'
 POOL = ha.Pool('arca1', minor=1, port=7789, address='10.97.0.101',
                preferred='s1')
@@ -81,57 +75,6 @@ def backend_options(service):
     return options
 
 
-class Worker(object):
-    """One service's process (driver_worker), one JSON line a turn."""
-
-    def __init__(self, service, workdir):
-        self.service = service
-        self.stderr_path = os.path.join(workdir, service + '.stderr')
-        self._stderr = open(self.stderr_path, 'w')
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', WORKER, service], cwd=REPO,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, text=True)
-        self._lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def send(self, doc):
-        self.proc.stdin.write(json.dumps(doc) + '\n')
-        self.proc.stdin.flush()
-
-    def receive(self, what):
-        try:
-            line = self._lines.get(timeout=TIMEOUT[what])
-        except queue.Empty:
-            line = None
-        if line is None:
-            raise AssertionError('%s worker: no answer to %s:\n%s' % (
-                self.service, what, self.stderr_tail()))
-        return json.loads(line)
-
-    def stderr_tail(self, lines=60):
-        with open(self.stderr_path, errors='replace') as f:
-            return ''.join(f.readlines()[-lines:])
-
-    def stop(self):
-        try:
-            if self.proc.poll() is None:
-                self.send({'do': 'quit'})
-                self.proc.stdin.close()
-                self.proc.wait(60)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self._stderr.close()
-
-
 class DriversTakeoverTestCase(base.PairTestCase):
 
     POOLS = (POOL,)
@@ -147,7 +90,8 @@ class DriversTakeoverTestCase(base.PairTestCase):
                  'key_file': self.lab.key_file,
                  'known_hosts': self.lab.known_hosts}
         for service in SERVICES:
-            worker = Worker(service, self.workdir)
+            worker = lab_worker.Worker(WORKER, service, self.workdir,
+                                       TIMEOUT, quit={'do': 'quit'})
             self.addCleanup(worker.stop)
             self.addOnException(
                 lambda _e, w=worker: print('%s worker stderr:\n%s' % (

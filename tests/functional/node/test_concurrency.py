@@ -26,13 +26,8 @@ the node's CPU, not a lock, is what they wait for.
 import concurrent.futures
 import ipaddress
 import json
-import os
-import queue
 import shutil
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 
 import testtools
@@ -45,9 +40,8 @@ from arca_openstack.node import lvm
 from arca_openstack.node import svm as svm_mod
 from tests.functional import base
 from tests.lab import harness
+from tests.lab import worker as lab_worker
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
-                    '..')
 WORKER = 'tests.functional.node.concurrency_worker'
 COUNT = 20
 VLAN = 150
@@ -133,62 +127,6 @@ def listener_address(local):
     return host[len('::ffff:'):] if host.startswith('::ffff:') else host
 
 
-class Worker(object):
-    """One service's process (concurrency_worker), one JSON line a turn."""
-
-    def __init__(self, service, workdir):
-        self.service = service
-        self.stderr_path = os.path.join(workdir, service + '.stderr')
-        self._stderr = open(self.stderr_path, 'w')
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', WORKER, service], cwd=REPO,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, text=True)
-        self._lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def send(self, doc):
-        self.proc.stdin.write((doc if isinstance(doc, str)
-                               else json.dumps(doc)) + '\n')
-        self.proc.stdin.flush()
-
-    def receive(self, what):
-        try:
-            line = self._lines.get(timeout=TIMEOUT[what])
-        except queue.Empty:
-            line = None
-        if line is None:
-            raise AssertionError('%s worker: no answer to %s:\n%s' % (
-                self.service, what, self.stderr_tail()))
-        return json.loads(line)
-
-    def call(self, command):
-        self.send(command)
-        return self.receive(command)
-
-    def stderr_tail(self, lines=40):
-        with open(self.stderr_path, errors='replace') as f:
-            return ''.join(f.readlines()[-lines:])
-
-    def stop(self):
-        try:
-            if self.proc.poll() is None:
-                self.send('quit')
-                self.proc.stdin.close()
-                self.proc.wait(60)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self._stderr.close()
-
-
 class ConcurrentServicesTestCase(testtools.TestCase):
     """On a lab of its own: one storage node with MEM MiB."""
 
@@ -217,7 +155,8 @@ class ConcurrentServicesTestCase(testtools.TestCase):
     def start_workers(self):
         workers = {}
         for service in ('cinder', 'manila'):
-            worker = Worker(service, self.workdir)
+            worker = lab_worker.Worker(WORKER, service, self.workdir,
+                                       TIMEOUT)
             self.addCleanup(worker.stop)
             worker.send({'agent': self.s1.agent_params(),
                          'workdir': self.workdir, 'backend': 'ftconcurrency',
