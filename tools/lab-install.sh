@@ -8,7 +8,8 @@ PACKAGES="user-mode-linux lvm2 thin-provisioning-tools xfsprogs nfs-ganesha
 nfs-ganesha-vfs nfs-common drbd-utils openssh-server iproute2 kmod dbus
 python3-oslo.rootwrap python3-oslo.config python3-oslo.log
 python3-oslo.concurrency python3-oslo.utils sudo pacemaker corosync
-pacemaker-cli-utils resource-agents fence-agents"
+pacemaker-cli-utils resource-agents fence-agents mariadb-server
+rabbitmq-server"
 
 missing=
 for pkg in $PACKAGES; do

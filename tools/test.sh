@@ -1,9 +1,10 @@
 #!/bin/bash
 # The project's test command: installs what the tests need (Debian packages
 # for the User-Mode Linux lab and shellcheck, tox from PyPI), then runs the
-# unit tests, style checks, sample config, docs, release notes and the lab
-# functional tests. Needs root (the lab boots UML guests inside a private
-# network namespace).
+# unit tests, style checks, sample config, docs, release notes, the lab
+# functional tests and the CLI smoke against real Keystone, Cinder and
+# Manila services (tox -e stack). Needs root (the lab boots UML guests
+# inside a private network namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/lab-install.sh
@@ -12,4 +13,4 @@ if ! command -v shellcheck >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck
 fi
 python3 -m pip install -q 'tox>=4'
-exec python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila,functional-ha "$@"
+exec python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila,functional-ha,stack "$@"

@@ -5,17 +5,21 @@
     python -m tests.lab smoke [--keep-logs]
     python -m tests.lab demo        # the Arca flow through both drivers
     python -m tests.lab demo --via cinder|manila|node  # one flow
+    python -m tests.lab stack up    # Keystone, Cinder, Manila + a lab
+    python -m tests.lab stack down  # stop the stack started by `stack up`
     python -m tests.lab cleanup     # remove namespaces of crashed labs
 """
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
 
 from tests.lab import demo
 from tests.lab import harness
+from tests.lab import stack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -203,6 +207,62 @@ def cmd_demo(args):
     return 1 if failed else 0
 
 
+def _stack_up(args):
+    if os.path.exists(stack.PIDFILE):
+        with open(stack.PIDFILE) as f:
+            pid = int(f.read().strip() or 0)
+        if pid and harness._pid_alive(pid):
+            print('a stack is running already (pid %d)' % pid)
+            return 1
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    started = time.monotonic()
+    with stack.running(mem=args.mem, keep_logs=args.keep_logs) as stk:
+        with open(stack.PIDFILE, 'w') as f:
+            f.write('%d\n' % os.getpid())
+        try:
+            openrc = stk.write_openrc()
+            print('stack up in %.1fs (services %.1fs), lab %s' % (
+                time.monotonic() - started, stk.timings['services'],
+                stk.netns))
+            print('  PSS %.0f MiB: %s' % (
+                sum(stk.pss_mib().values()), ', '.join(
+                    '%s %.0f' % item for item in sorted(
+                        stk.pss_mib().items()))))
+            print('  logs   %s' % stk.path('logs'))
+            print('  use    . %s; ip netns exec %s openstack volume '
+                  'list' % (openrc, stk.netns))
+            print('stop with `python -m tests.lab stack down` or Ctrl-C')
+            while all(svc.running() for svc in stk.services.values()):
+                time.sleep(1)
+            print('a service exited; tearing down')
+        except KeyboardInterrupt:
+            print()
+        finally:
+            os.unlink(stack.PIDFILE)
+    return 0
+
+
+def _stack_down(args):
+    try:
+        with open(stack.PIDFILE) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        print('no stack running')
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    while harness._pid_alive(pid):
+        time.sleep(0.5)
+    print('stack stopped')
+    return 0
+
+
+def cmd_stack(args):
+    return {'up': _stack_up, 'down': _stack_down}[args.action](args)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.lab')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -225,8 +285,12 @@ def main(argv=None):
         '--via', action='append', choices=demo.FLOWS,
         help='run the flow through the Cinder driver, the Manila driver '
         'or the node library alone (repeatable; default: cinder, manila)')
+    stack_cmd = sub.add_parser(
+        'stack', help='Keystone, Cinder and Manila against a lab node')
+    stack_cmd.add_argument('action', choices=('up', 'down'))
+    stack_cmd.set_defaults(mem=768)
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
-    for p in (up, smoke, demo_cmd):
+    for p in (up, smoke, demo_cmd, stack_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')
         p.add_argument('--keep-logs', action='store_true')
     args = parser.parse_args(argv)
@@ -239,8 +303,8 @@ def main(argv=None):
         return 0
     if os.geteuid() != 0:
         parser.error('the lab needs root')
-    return {'up': cmd_up, 'smoke': cmd_smoke,
-            'demo': cmd_demo}[args.command](args)
+    return {'up': cmd_up, 'smoke': cmd_smoke, 'demo': cmd_demo,
+            'stack': cmd_stack}[args.command](args)
 
 
 if __name__ == '__main__':

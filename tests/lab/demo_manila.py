@@ -83,8 +83,7 @@ class ManilaDemo(demo.Demo):
         return mounted
 
     def df_gib(self, client, where):
-        out = self.lab.node(client).sh('df -B1 --output=size %s' % where)
-        return round(int(out.stdout.split()[-1]) / GiB, 2)
+        return round(self.lab.node(client).df_bytes(where)[0] / GiB, 2)
 
     def can_write(self, client, path):
         return self.lab.node(client).sh(

@@ -70,7 +70,9 @@ PACKAGES = ('user-mode-linux', 'lvm2', 'thin-provisioning-tools',
             'python3-oslo.rootwrap', 'python3-oslo.config',
             'python3-oslo.log', 'python3-oslo.concurrency',
             'python3-oslo.utils', 'sudo', 'pacemaker', 'corosync',
-            'pacemaker-cli-utils', 'resource-agents', 'fence-agents')
+            'pacemaker-cli-utils', 'resource-agents', 'fence-agents',
+            # The lab stack's database and message queue (tests/lab/stack)
+            'mariadb-server', 'rabbitmq-server')
 REPO = os.path.dirname(os.path.dirname(HERE))
 # The project's D-Bus policy for the SVMs' Ganesha instances: each guest
 # runs a system bus with it (guest-init.sh), as a storage node should.
@@ -471,6 +473,12 @@ class Node(object):
                   'vers=4.2,proto={p},soft,timeo=50,retrans=2 '
                   '{e} {w}'.format(w=where, p=proto, e=export))
         return self.sh(script, check=check, timeout=90)
+
+    def df_bytes(self, where):
+        """(size, available) in bytes of the filesystem at ``where``."""
+        out = self.sh('df -B1 --output=size,avail %s | tail -1'
+                      % where).stdout.split()
+        return int(out[0]), int(out[1])
 
     def nfs_umount(self, where):
         self.sh('umount -f {w} 2>/dev/null; umount -l {w} 2>/dev/null; '

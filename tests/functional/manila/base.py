@@ -358,9 +358,7 @@ class ManilaLabTestCase(test.TestCase, base.FunctionalTestCase):
                          self.sh(node, 'cat /proc/mounts').stdout)
 
     def df_bytes(self, node, where):
-        out = self.sh(node, 'df -B1 --output=size,avail %s | tail -1'
-                      % where).stdout.split()
-        return int(out[0]), int(out[1])
+        return node.df_bytes(where)
 
     def write(self, node, path, mib, check=True):
         return self.sh(node, 'dd if=/dev/urandom of=%s bs=1M count=%d '

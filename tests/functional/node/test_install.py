@@ -9,62 +9,21 @@ default ``arca_ssh_root_helper`` (sudo) does. sudo admits that and
 nothing else.
 
 The files are laid out in the guest as a system-wide ``pip install``
-lays them out for the Debian python3 (with the oslo libraries from
-Debian packages): the package under /usr/local/lib/python3.*/
-dist-packages, its data_files under /usr/local/etc and its console
-scripts in /usr/local/bin. (The guest cannot use this run's virtualenv or
-checkout: it hides /root and /tmp.)
+lays them out (tests/lab/guest_install.py).
 """
 
-import base64
 import functools
-import io
-import os
-import tarfile
 
 from arca_openstack import exception
 from arca_openstack.node import executor as node_executor
 from arca_openstack.wire import client
 from arca_openstack.wire import connection
 from tests.functional import base
+from tests.lab import guest_install
 from tests.lab import harness
 
-BIN = '/usr/local/bin'
+BIN = guest_install.BIN
 USER = 'arca'
-SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
-
-def _package_files():
-    """(file in this tree, path under the purelib folder)"""
-    files = []
-    for folder, _dirs, names in os.walk(os.path.join(SOURCE,
-                                                     'arca_openstack')):
-        for name in names:
-            if name.endswith('.py'):
-                rel = os.path.relpath(os.path.join(folder, name), SOURCE)
-                files.append((rel, rel))
-    return sorted(files)
-
-
-PACKAGE = _package_files()
-INSTALLED = [
-    ('etc/arca/rootwrap.conf', '/usr/local/etc/arca/rootwrap.conf'),
-] + [('etc/rootwrap.d/' + name, '/usr/local/etc/arca/rootwrap.d/' + name)
-     for name in sorted(os.listdir(os.path.join(SOURCE, 'etc',
-                                                'rootwrap.d')))]
-# What pip writes for the package's console_scripts (setup.cfg).
-SCRIPTS = {
-    'arca-node': ('arca_openstack.cmd.arca_node', 'main'),
-    'arca-rootwrap-install': ('arca_openstack.cmd.install_rootwrap',
-                              'main'),
-}
-SCRIPT = """#!/usr/bin/python3
-import sys
-from %s import %s
-if __name__ == '__main__':
-    sys.exit(%s())
-"""
 
 
 class InstallGuideTestCase(base.FunctionalTestCase):
@@ -72,32 +31,10 @@ class InstallGuideTestCase(base.FunctionalTestCase):
     def setUp(self):
         super().setUp()
         self.node = self.lab.node('s2')
-        self.addCleanup(self.sh, self.node, 'userdel -r %s 2>/dev/null; '
-                        'rm -rf /etc/sudoers.d/arca /etc/arca/rootwrap.d '
-                        '/etc/arca/rootwrap.conf %s' % (USER, ' '.join(
-                            '%s/%s' % (BIN, n) for n in SCRIPTS)), False)
-        site = self.node.run('/usr/bin/python3', '-c', 'import sysconfig; '
-                             'print(sysconfig.get_path("purelib"))'
-                             ).stdout.strip()
-        self.addCleanup(self.sh, self.node, 'rm -rf %s/arca_openstack '
-                        '/usr/local/etc/arca' % site, False)
-        # The package in one command (base64 of a tar: the executor's
-        # input is text).
-        tarball = io.BytesIO()
-        with tarfile.open(fileobj=tarball, mode='w:gz') as tar:
-            for rel, _path in PACKAGE:
-                tar.add(os.path.join(SOURCE, rel), arcname=rel)
-        self.node.run('sh', '-c', 'mkdir -p "$1" && base64 -d | '
-                      'tar -xzf - -C "$1"', 'sh', site,
-                      input=base64.b64encode(tarball.getvalue()).decode())
-        for rel, path in INSTALLED:
-            with open(os.path.join(SOURCE, rel)) as src:
-                self.node.run('sh', '-c', 'mkdir -p "${1%/*}" && cat > "$1"',
-                              'sh', path.format(site=site), input=src.read())
-        for name, (module, func) in SCRIPTS.items():
-            path = '%s/%s' % (BIN, name)
-            self.node.run('tee', path, input=SCRIPT % (module, func, func))
-            self.node.run('chmod', '755', path)
+        site = guest_install.purelib(self.node)
+        self.addCleanup(self.sh, self.node, guest_install.uninstall_script(
+            site, USER), False)
+        guest_install.install(self.node)
 
     def login(self, root_helper=''):
         """An SSHExecutor logged in as the guide's user."""
