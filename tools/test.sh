@@ -13,4 +13,8 @@ if ! command -v shellcheck >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck
 fi
 python3 -m pip install -q 'tox>=4'
-exec python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila,functional-ha,stack "$@"
+python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cinder,functional-manila "$@"
+# The HA pair's write-cost measurement (a benchmark, minutes long) is left
+# to `tox -e functional-ha`, to keep this command within CI's time.
+python3 -m tox -e functional-ha "$@" -- --exclude-regex test_write_cost_of_mirroring
+exec python3 -m tox -e stack "$@"
