@@ -227,10 +227,9 @@ def _stack_up(args):
             print('stack up in %.1fs (services %.1fs), lab %s' % (
                 time.monotonic() - started, stk.timings['services'],
                 stk.netns))
-            print('  PSS %.0f MiB: %s' % (
-                sum(stk.pss_mib().values()), ', '.join(
-                    '%s %.0f' % item for item in sorted(
-                        stk.pss_mib().items()))))
+            pss = stk.pss_mib()
+            print('  PSS %.0f MiB: %s' % (sum(pss.values()), ', '.join(
+                '%s %.0f' % item for item in sorted(pss.items()))))
             print('  logs   %s' % stk.path('logs'))
             print('  use    . %s; ip netns exec %s openstack volume '
                   'list' % (openrc, stk.netns))

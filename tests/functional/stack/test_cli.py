@@ -82,7 +82,7 @@ class CLISmokeTest(testtools.TestCase):
     def assert_no_lv(self, *ids):
         """The storage node holds no logical volume of these objects."""
         lvs = self.storage.run('lvs', '--noheadings', '-o', 'lv_name',
-                               stack.plugin_settings()['ARCA_VOLUME_GROUP']
+                               self.stack.settings['ARCA_VOLUME_GROUP']
                                ).stdout
         for object_id in ids:
             self.assertNotIn(object_id, lvs)
@@ -291,7 +291,7 @@ class CLISmokeTest(testtools.TestCase):
 
     def test_share_on_share_network(self):
         """DHSS=True: a share server on the VLAN Manila hands out."""
-        settings = stack.plugin_settings()
+        settings = self.stack.settings
         network = self.openstack('share', 'network', 'create', '--name',
                                  'smoke-net')
         share = self.create_share(
