@@ -34,5 +34,15 @@ else
 fi
 
 test -x /usr/bin/linux.uml || { echo "linux.uml missing" >&2; exit 1; }
+
+# The XSAVE shim the harness preloads into linux.uml (tests/lab/
+# uml_xstate.c): Debian 12's UML cannot restore FPU state on a host CPU
+# with AVX-512 or AMX without it. Rebuilt every time (well under a second).
+SHIM_SRC="$(dirname "$0")/../tests/lab/uml_xstate.c"
+SHIM=/usr/local/lib/arca-lab/uml_xstate.so
+command -v gcc >/dev/null || apt-get install -y -q gcc libc6-dev
+mkdir -p "$(dirname "$SHIM")"
+gcc -O2 -Wall -shared -fPIC -o "$SHIM.new" "$SHIM_SRC" -ldl
+mv "$SHIM.new" "$SHIM"
 ls -d /usr/lib/uml/modules/* >/dev/null
 echo "lab ready: $(/usr/bin/linux.uml --version 2>/dev/null | head -n 1)"

@@ -57,6 +57,9 @@ from arca_openstack.wire import client as agent_client
 from tests.lab import fence
 
 UML = '/usr/bin/linux.uml'
+# Lets Debian 12's UML run on a host with AVX-512 or AMX (a larger XSAVE
+# area than it knows): built by tools/lab-install.sh from uml_xstate.c.
+XSTATE_SHIM = '/usr/local/lib/arca-lab/uml_xstate.so'
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_INIT = os.path.join(HERE, 'guest-init.sh')
 LVM_CONF = os.path.join(HERE, 'lvm.conf')
@@ -358,6 +361,8 @@ class Node(object):
         argv[at:at] = ['eth%d=tuntap,%s,%s' % (nic, tap, mac) for nic, (
             tap, mac) in enumerate(self.data_taps, start=1)]
         env = dict(os.environ, TMPDIR='/dev/shm')
+        if os.path.exists(XSTATE_SHIM):
+            env['LD_PRELOAD'] = XSTATE_SHIM
         self._log = open(self.log_file, 'ab')
         self._log.write(b'\n===== arcalab: boot %s =====\n' % (
             time.strftime('%F %T').encode()))
