@@ -18,6 +18,7 @@ import testtools
 from arca_openstack.node import executor as node_executor
 from arca_openstack.node import ganesha_config
 from tests.lab import harness
+from tests.unit import rootwrap_check
 
 VG = 'arca'
 POOL = 'pool'
@@ -92,6 +93,35 @@ class CountingExecutor(node_executor.Executor):
             self.commands.append((tuple(cmd), time.monotonic() - started))
 
 
+class CatalogueExecutor(node_executor.Executor):
+    """Runs a command only if the node library's catalogue admits it.
+
+    The check oslo.rootwrap would make in the guest with the catalogue
+    (tests/unit/commands.d), made here before the command goes out: a
+    command form the catalogue lacks fails as it would under rootwrap,
+    without rootwrap's Python start in the guest (0.8 s a command under
+    UML, most of some tests' time). ``kill`` goes through rootwrap in the
+    guest (``rootwrap``): its filter reads the target's /proc/PID/exe,
+    which only the guest has.
+    """
+
+    IN_GUEST = ('kill',)
+
+    def __init__(self, real, rootwrap):
+        super().__init__(real.timeout)
+        self.real = real
+        self.rootwrap = rootwrap
+
+    def _run(self, cmd, process_input, timeout):
+        if cmd[0] in self.IN_GUEST:
+            return self.rootwrap._run(cmd, process_input, timeout)
+        if not rootwrap_check.allowed(cmd):
+            return node_executor.Result(
+                99, '', 'Unauthorized command: %s (no filter matched)'
+                % ' '.join(cmd))
+        return self.real._run(cmd, process_input, timeout)
+
+
 class FunctionalTestCase(testtools.TestCase):
 
     def setUp(self):
@@ -99,18 +129,18 @@ class FunctionalTestCase(testtools.TestCase):
         self.lab = lab()
         self.addOnException(mark_failed)
 
-    # Run the node library's commands through oslo.rootwrap and its
-    # command catalogue (tests/unit/commands.d), so that a command form the
-    # catalogue lacks fails here too. Each rootwrap call costs ~0.7 s more
-    # under UML, so test classes opt in; ARCA_LAB_ROOTWRAP=1 forces it.
-    rootwrap = False
-
     def node_executor(self, node):
-        """The executor the node library uses on ``node``."""
-        if self.rootwrap or os.environ.get('ARCA_LAB_ROOTWRAP') == '1':
+        """The executor the node library uses on ``node``.
+
+        Every command is checked against the node library's catalogue
+        first (CatalogueExecutor); ARCA_LAB_ROOTWRAP=1 runs each through
+        oslo.rootwrap in the guest instead, as a remote node without the
+        agent would.
+        """
+        if os.environ.get('ARCA_LAB_ROOTWRAP') == '1':
             real = node.node_executor
         else:
-            real = node.executor
+            real = CatalogueExecutor(node.executor, node.node_executor)
         if os.environ.get('ARCA_LAB_PROFILE'):
             counting = CountingExecutor(real)
             self.addCleanup(self._profile, counting)

@@ -189,12 +189,7 @@ class DocumentedPoolsTestCase(PoolTestBase):
 
 
 class SharedVlanTestCase(PoolTestBase):
-    """Three projects' SVMs on one VLAN pool, isolated by export rules.
-
-    Through rootwrap with the node library's command catalogue.
-    """
-
-    rootwrap = True
+    """Three projects' SVMs on one VLAN pool, isolated by export rules."""
 
     def test_three_projects_on_one_vlan(self):
         found = documented_pools()

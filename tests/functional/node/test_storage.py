@@ -28,9 +28,7 @@ class ThinStorageTestBase(base.FunctionalTestCase):
 
 
 class ThinStorageTestCase(ThinStorageTestBase):
-    """The whole flow, every command through rootwrap and the catalogue."""
-
-    rootwrap = True
+    """The whole flow, every command checked against the catalogue."""
 
     def test_snapshot_clone_revert_extend(self):
         before = self.pool.capacity()
