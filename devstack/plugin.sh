@@ -397,6 +397,44 @@ function create_arca_types {
 }
 
 
+# Test-config: Tempest
+# --------------------
+
+# configure_arca_tempest - what the backends support (devstack/tempest-
+# options, shared with the lab's Tempest run) and this DevStack's backends
+# and types, in $TEMPEST_CONFIG
+function configure_arca_tempest {
+    local section option value
+    while read -r section option value; do
+        if [[ -z "$section" || "$section" == \#* ]]; then
+            continue
+        fi
+        iniset "$TEMPEST_CONFIG" "$section" "$option" "$value"
+    done < "$ARCA_DIR/devstack/tempest-options"
+    if is_service_enabled c-api; then
+        iniset "$TEMPEST_CONFIG" volume backend_names "$ARCA_CINDER_BACKEND"
+        iniset "$TEMPEST_CONFIG" volume volume_type "$ARCA_CINDER_VOLUME_TYPE"
+    fi
+    if is_service_enabled m-api; then
+        # One tempest.conf tests one Manila mode: with both backends, the
+        # one with driver_handles_share_servers = False.
+        arca_manila_modes
+        if [[ "$ARCA_MANILA_MODES" == "True" ]]; then
+            iniset "$TEMPEST_CONFIG" share multitenancy_enabled True
+            iniset "$TEMPEST_CONFIG" share backend_names "$ARCA_MANILA_DHSS_BACKEND"
+            iniset "$TEMPEST_CONFIG" share default_share_type_name "$ARCA_MANILA_DHSS_SHARE_TYPE"
+            if [[ "$ARCA_MANILA_DHSS_NETWORK" == "standalone" ]]; then
+                iniset "$TEMPEST_CONFIG" share create_networks_when_multitenancy_enabled False
+            fi
+        else
+            iniset "$TEMPEST_CONFIG" share multitenancy_enabled False
+            iniset "$TEMPEST_CONFIG" share backend_names "$ARCA_MANILA_BACKEND"
+            iniset "$TEMPEST_CONFIG" share default_share_type_name "$ARCA_MANILA_SHARE_TYPE"
+        fi
+    fi
+}
+
+
 # Unstack and clean
 # -----------------
 
@@ -491,6 +529,11 @@ if is_service_enabled arca; then
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "Creating Arca volume and share types"
         create_arca_types
+    elif [[ "$1" == "stack" && "$2" == "test-config" ]]; then
+        if is_service_enabled tempest; then
+            echo_summary "Configuring Tempest for the Arca backends"
+            configure_arca_tempest
+        fi
     fi
 
     if [[ "$1" == "unstack" ]]; then

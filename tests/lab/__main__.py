@@ -7,6 +7,7 @@
     python -m tests.lab demo --via cinder|manila|node  # one flow
     python -m tests.lab stack up    # Keystone, Cinder, Manila + a lab
     python -m tests.lab stack down  # stop the stack started by `stack up`
+    python -m tests.lab tempest [--subset] [--suite S]  # Tempest on a stack
     python -m tests.lab cleanup     # remove namespaces of crashed labs
 """
 
@@ -20,6 +21,7 @@ import time
 from tests.lab import demo
 from tests.lab import harness
 from tests.lab import stack
+from tests.lab import tempest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -262,6 +264,27 @@ def cmd_stack(args):
     return {'up': _stack_up, 'down': _stack_down}[args.action](args)
 
 
+def cmd_tempest(args):
+    """Boot the lab and the stack, run the Tempest suites, print counts."""
+    suites = args.suite or list(tempest.SUITES)
+    results = []
+    started = time.monotonic()
+    with stack.running(mem=args.mem, keep_logs=args.keep_logs) as stk:
+        print('stack up in %.1fs' % (time.monotonic() - started))
+        for suite in suites:
+            result = tempest.run(stk, suite, subset=args.subset,
+                                 concurrency=args.concurrency,
+                                 regex=args.regex)
+            print(tempest.report([result]), flush=True)
+            results.append(result)
+    print('tempest (%s): %.0fs in all' % (
+        'CI subset' if args.subset else 'full suites',
+        time.monotonic() - started))
+    print(tempest.report(results))
+    failed = [r for r in results if r['exit_code'] or r.get('failed')]
+    return 1 if failed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.lab')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -288,8 +311,20 @@ def main(argv=None):
         'stack', help='Keystone, Cinder and Manila against a lab node')
     stack_cmd.add_argument('action', choices=('up', 'down'))
     stack_cmd.set_defaults(mem=768)
+    tempest_cmd = sub.add_parser(
+        'tempest', help='Tempest and its Cinder and Manila plugins against '
+        'a lab stack')
+    tempest_cmd.add_argument('--suite', action='append',
+                             choices=sorted(tempest.SUITES),
+                             help='repeatable; default: all')
+    tempest_cmd.add_argument('--subset', action='store_true',
+                             help='only the tests of tests/tempest/ci.txt')
+    tempest_cmd.add_argument('--concurrency', type=int, default=2)
+    tempest_cmd.add_argument('--regex', help='only the tests this matches '
+                             'too (a Python regex)')
+    tempest_cmd.set_defaults(mem=768)
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
-    for p in (up, smoke, demo_cmd, stack_cmd):
+    for p in (up, smoke, demo_cmd, stack_cmd, tempest_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')
         p.add_argument('--keep-logs', action='store_true')
     args = parser.parse_args(argv)
@@ -303,7 +338,7 @@ def main(argv=None):
     if os.geteuid() != 0:
         parser.error('the lab needs root')
     return {'up': cmd_up, 'smoke': cmd_smoke, 'demo': cmd_demo,
-            'stack': cmd_stack}[args.command](args)
+            'stack': cmd_stack, 'tempest': cmd_tempest}[args.command](args)
 
 
 if __name__ == '__main__':

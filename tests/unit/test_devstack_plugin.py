@@ -27,6 +27,7 @@ from oslotest import base
 from arca_openstack.cinder import opts as cinder_opts
 from arca_openstack.manila import opts as manila_opts
 from arca_openstack import svm_pools
+from tests.lab import tempest as lab_tempest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -633,6 +634,48 @@ class DevstackPluginTestCase(base.BaseTestCase):
         calls = self.run_plugin('stack', 'extra',
                                 ARCA_TEST_SERVICES='arca c-vol m-shr')
         self.assertFalse([c for c in calls if c[0] == 'openstack'])
+
+    # -------------------------------------------------------- test-config
+
+    def _tempest(self, **settings):
+        conf = self._write('tempest.conf', '[DEFAULT]\n')
+        settings.setdefault('ARCA_TEST_SERVICES',
+                            'arca c-api c-vol m-api m-shr tempest')
+        self.run_plugin('stack', 'test-config', TEMPEST_CONFIG=conf,
+                        **settings)
+        return {section: {k: v[-1] for k, v in options.items()}
+                for section, options in self.sections(conf).items()}
+
+    def test_test_config_tempest(self):
+        sections = self._tempest()
+        # Every option of tempest-options, as the lab's Tempest reads them.
+        found = lab_tempest.options()
+        self.assertGreater(len(found), 20)
+        for section, option, value in found:
+            self.assertEqual(value, sections[section][option],
+                             '%s.%s' % (section, option))
+        self.assertEqual('True', sections['volume-feature-enabled'][
+            'manage_snapshot'])
+        self.assertEqual('source-name,vol-%s',
+                         sections['volume']['manage_volume_ref'])
+        self.assertEqual(('arca', 'arca'), (
+            sections['volume']['backend_names'],
+            sections['volume']['volume_type']))
+        self.assertEqual(('False', 'arca-nfs', 'arca-nfs'), (
+            sections['share']['multitenancy_enabled'],
+            sections['share']['backend_names'],
+            sections['share']['default_share_type_name']))
+
+    def test_test_config_tempest_dhss_true(self):
+        share = self._tempest(ARCA_MANILA_DHSS='True')['share']
+        self.assertEqual(('True', 'arca-dhss', 'arca-dhss', 'False'), (
+            share['multitenancy_enabled'], share['backend_names'],
+            share['default_share_type_name'],
+            share['create_networks_when_multitenancy_enabled']))
+
+    def test_test_config_without_tempest(self):
+        sections = self._tempest(ARCA_TEST_SERVICES='arca c-api m-api')
+        self.assertEqual({'DEFAULT': {}}, sections)
 
     # ---------------------------------------------------- unstack, clean
 

@@ -1,0 +1,189 @@
+"""Upstream Tempest against the lab stack (tests/lab/stack.py).
+
+Tempest, cinder-tempest-plugin and manila-tempest-plugin, as released on
+PyPI, run inside the lab's network namespace against the stack's
+Keystone, Cinder and Manila, with every feature the drivers support
+turned on: the options of ``devstack/tempest-options``, which the
+DevStack plugin sets in a DevStack's tempest.conf too, plus this stack's
+own addresses, credentials, backends and types.
+
+Suites (``SUITES``): the volume API tests, then Manila's API tests twice,
+once against the backend with ``driver_handles_share_servers = False``
+(per-project SVMs) and once against the one with ``True`` (share servers
+on share networks of Manila's standalone network plugin). Tests that
+cannot pass here are listed, each with its reason, in
+``tests/tempest/exclude.txt``; ``tests/tempest/ci.txt`` is the subset CI
+runs (each driver operation at least once).
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+from tests.lab import backends
+from tests.lab import stack as lab_stack
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LISTS = os.path.join(lab_stack.ROOT, 'tests', 'tempest')
+EXCLUDE = os.path.join(LISTS, 'exclude.txt')
+CI_SUBSET = os.path.join(LISTS, 'ci.txt')
+OPTIONS = os.path.join(lab_stack.DEVSTACK, 'tempest-options')
+WORKSPACES = os.path.join(lab_stack.ROOT, '.tempest')
+
+VOLUME_TESTS = r'^(tempest\.api\.volume|cinder_tempest_plugin\.api)\.'
+SHARE_TESTS = r'^manila_tempest_tests\.tests\.api\.'
+# name: (tests, share backend and type setting names or None)
+SUITES = {
+    'volume': (VOLUME_TESTS, None),
+    'share-dhss-false': (SHARE_TESTS, ('ARCA_MANILA_BACKEND',
+                                       'ARCA_MANILA_SHARE_TYPE')),
+    'share-dhss-true': (SHARE_TESTS, ('ARCA_MANILA_DHSS_BACKEND',
+                                      'ARCA_MANILA_DHSS_SHARE_TYPE')),
+}
+TOTALS = re.compile(r'^ - (Passed|Skipped|Failed|Expected Fail|'
+                    r'Unexpected Success): (\d+)$', re.M)
+
+
+def options(path=OPTIONS):
+    """[(section, option, value)] of the plugin's tempest-options file."""
+    found = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            words = line.split(None, 2)
+            if len(words) < 2:
+                raise ValueError('%s: not "section option value": %r'
+                                 % (path, line))
+            found.append((words[0], words[1],
+                          words[2] if len(words) == 3 else ''))
+    return found
+
+
+def _version_key(version):
+    return tuple(int(part) for part in version.split('.'))
+
+
+def max_microversion(stack, port, path):
+    """The newest microversion of the API version document at ``path``."""
+    body, _headers = stack.request('GET', stack.url(port, path),
+                                   ok=(200, 300))
+    return max((v['version'] for v in body['versions']
+                if v.get('version')), key=_version_key)
+
+
+def config(stack, suite):
+    """{section: {option: value}} of tempest.conf for one suite."""
+    s = stack.settings
+    conf = {}
+    for section, option, value in options():
+        conf.setdefault(section, {})[option] = value
+    identity = stack.url(lab_stack.KEYSTONE_PORT, '/v3')
+    conf.setdefault('DEFAULT', {}).update(log_file='tempest.log')
+    conf.setdefault('auth', {}).update(
+        admin_username='admin', admin_password=lab_stack.PASSWORD,
+        admin_project_name='admin', admin_domain_name='Default',
+        use_dynamic_credentials=True, create_isolated_networks=False,
+        tempest_roles='member')
+    conf.setdefault('identity', {}).update(
+        uri_v3=identity, auth_version='v3', region=lab_stack.REGION)
+    conf.setdefault('identity-feature-enabled', {}).update(api_v2=False)
+    conf.setdefault('service_available', {}).update(
+        cinder=True, manila=True, nova=False, glance=False, neutron=False,
+        swift=False, horizon=False)
+    conf.setdefault('volume', {}).update(
+        catalog_type='volumev3', region=lab_stack.REGION,
+        backend_names=s['ARCA_CINDER_BACKEND'],
+        volume_type=s['ARCA_CINDER_VOLUME_TYPE'],
+        min_microversion='3.0',
+        max_microversion=max_microversion(
+            stack, lab_stack.CINDER_PORT, '/'),
+        build_timeout=300, build_interval=2)
+    share = conf.setdefault('share', {})
+    share.update(catalog_type='sharev2', region=lab_stack.REGION,
+                 min_api_microversion='2.0',
+                 max_api_microversion=max_microversion(
+                     stack, lab_stack.MANILA_PORT, '/'),
+                 build_timeout=300, build_interval=2,
+                 suppress_errors_in_cleanup=False)
+    tests, backend = SUITES[suite]
+    if backend:
+        backend_name, type_name = (s[k] for k in backend)
+        dhss = suite.endswith('-true')
+        share.update(backend_names=backend_name,
+                     default_share_type_name=type_name,
+                     multitenancy_enabled=dhss,
+                     create_networks_when_multitenancy_enabled=False,
+                     multi_backend=False)
+    return conf
+
+
+def _lines(path):
+    with open(path) as f:
+        return [line.strip() for line in f
+                if line.strip() and not line.lstrip().startswith('#')]
+
+
+def workspace(stack, suite):
+    """The suite's Tempest workspace: .tempest/SUITE of the checkout.
+
+    Outside the lab's folder, so that its config, log and results stay
+    after the lab is gone.
+    """
+    where = os.path.join(WORKSPACES, suite)
+    os.makedirs(os.path.join(where, 'etc'), exist_ok=True)
+    backends.write_conf(os.path.join(where, 'etc', 'tempest.conf'),
+                        config(stack, suite))
+    return where
+
+
+def run(stack, suite, subset=False, concurrency=2, regex=None):
+    """Run one suite; {'passed': N, 'skipped': N, 'failed': N, ...}.
+
+    :param subset: only the tests of tests/tempest/ci.txt.
+    :param regex: only the suite's tests this also matches.
+    """
+    where = workspace(stack, suite)
+    tests, _backend = SUITES[suite]
+    # With --config-file, tempest run writes the workspace's .stestr.conf
+    # itself (no `tempest init`: it registers workspaces under ~).
+    argv = [os.path.join(lab_stack.BIN, 'tempest'), 'run',
+            '--config-file', os.path.join(where, 'etc', 'tempest.conf'),
+            '--concurrency', str(concurrency),
+            '--exclude-list', EXCLUDE]
+    if subset:
+        include = [line for line in _lines(CI_SUBSET)
+                   if re.match(tests, line.split(' ')[0])]
+        if not include:
+            raise ValueError('%s lists no test of suite %s' % (
+                CI_SUBSET, suite))
+        argv += ['--regex', '|'.join('(%s)' % i for i in include)]
+    else:
+        argv += ['--regex', tests]
+    if regex:
+        argv[-1] = '(?=%s).*(%s)' % (argv[-1], regex)
+    log = os.path.join(where, 'run.log')
+    started = time.monotonic()
+    with open(log, 'w') as out:
+        proc = subprocess.run(
+            ['nsenter', '--net=/run/netns/' + stack.netns] + argv,
+            cwd=where, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, OS_TEST_TIMEOUT='900'))
+    with open(log) as f:
+        text = f.read()
+    counts = {key.lower().replace(' ', '_'): int(n)
+              for key, n in TOTALS.findall(text)}
+    counts.update(suite=suite, seconds=round(time.monotonic() - started),
+                  exit_code=proc.returncode, log=log)
+    if proc.returncode and not counts.get('passed'):
+        print(text[-3000:])
+    return counts
+
+
+def report(results):
+    """The counts of each suite, one line each, as JSON."""
+    return '\n'.join(json.dumps(r, sort_keys=True) for r in results)
