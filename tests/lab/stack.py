@@ -452,10 +452,12 @@ class Stack(object):
                 enabled_share_protocols='NFS',
                 default_share_type=s['ARCA_MANILA_SHARE_TYPE'],
                 my_ip=harness.HOST_ADDRESS),
+            # Large but finite: Tempest's quota tests set user quotas
+            # that must stay under the project's, which -1 cannot refuse.
             'quota': dict.fromkeys((
                 'shares', 'gigabytes', 'snapshots', 'snapshot_gigabytes',
                 'share_networks', 'share_groups', 'share_group_snapshots'),
-                -1),
+                10000),
             'database': {'connection': self.db_url('manila')},
             'keystone_authtoken': self._authtoken('manila'),
             'oslo_concurrency': {'lock_path': self.path('manila', 'locks')},
