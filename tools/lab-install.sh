@@ -40,7 +40,10 @@ test -x /usr/bin/linux.uml || { echo "linux.uml missing" >&2; exit 1; }
 # with AVX-512 or AMX without it. Rebuilt every time (well under a second).
 SHIM_SRC="$(dirname "$0")/../tests/lab/uml_xstate.c"
 SHIM=/usr/local/lib/arca-lab/uml_xstate.so
-command -v gcc >/dev/null || apt-get install -y -q gcc libc6-dev
+if ! command -v gcc >/dev/null; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc libc6-dev
+fi
 mkdir -p "$(dirname "$SHIM")"
 gcc -O2 -Wall -shared -fPIC -o "$SHIM.new" "$SHIM_SRC" -ldl
 mv "$SHIM.new" "$SHIM"

@@ -25,7 +25,6 @@ import time
 from tests.lab import backends
 from tests.lab import stack as lab_stack
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 LISTS = os.path.join(lab_stack.ROOT, 'tests', 'tempest')
 EXCLUDE = os.path.join(LISTS, 'exclude.txt')
 CI_SUBSET = os.path.join(LISTS, 'ci.txt')
@@ -46,20 +45,23 @@ TOTALS = re.compile(r'^ - (Passed|Skipped|Failed|Expected Fail|'
                     r'Unexpected Success): (\d+)$', re.M)
 
 
+def _lines(path):
+    """The lines of ``path`` that are neither empty nor comments."""
+    with open(path) as f:
+        return [line.strip() for line in f
+                if line.strip() and not line.lstrip().startswith('#')]
+
+
 def options(path=OPTIONS):
     """[(section, option, value)] of the plugin's tempest-options file."""
     found = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            words = line.split(None, 2)
-            if len(words) < 2:
-                raise ValueError('%s: not "section option value": %r'
-                                 % (path, line))
-            found.append((words[0], words[1],
-                          words[2] if len(words) == 3 else ''))
+    for line in _lines(path):
+        words = line.split(None, 2)
+        if len(words) < 2:
+            raise ValueError('%s: not "section option value": %r'
+                             % (path, line))
+        found.append((words[0], words[1],
+                      words[2] if len(words) == 3 else ''))
     return found
 
 
@@ -112,7 +114,7 @@ def config(stack, suite):
                      stack, lab_stack.MANILA_PORT, '/'),
                  build_timeout=300, build_interval=2,
                  suppress_errors_in_cleanup=False)
-    tests, backend = SUITES[suite]
+    backend = SUITES[suite][1]
     if backend:
         backend_name, type_name = (s[k] for k in backend)
         dhss = suite.endswith('-true')
@@ -122,12 +124,6 @@ def config(stack, suite):
                      create_networks_when_multitenancy_enabled=False,
                      multi_backend=False)
     return conf
-
-
-def _lines(path):
-    with open(path) as f:
-        return [line.strip() for line in f
-                if line.strip() and not line.lstrip().startswith('#')]
 
 
 def workspace(stack, suite):
