@@ -38,6 +38,7 @@ from manila.share import driver
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from arca_openstack import backend
 from arca_openstack import exception as arca_exception
@@ -504,25 +505,18 @@ class ArcaShareDriver(driver.ShareDriver):
 
     def transfer_accept(self, context, share, new_user, new_project,
                         access_rules=None, share_server=None):
-        """A share changes owner where it is, or the transfer is refused.
+        """The share changes owner where it is: same SVM, same export.
 
-        With per-project SVMs the share is served by its owner's SVM, on
-        the owner's network: access rules name addresses on that network.
-        Served by the same SVM after the transfer, the new owner's rules
-        would admit whichever of the old owner's hosts hold those
-        addresses; moved to the new owner's SVM, it would change address,
-        and Manila keeps the export locations it had (it takes none from
-        this call). So such a transfer is refused before anything changes
-        on the node: Manila rolls it back and the share stays with its
-        owner, served and reachable as before.
-
-        The shared SVM serves every project, and a share server its own
-        shares (Manila transfers no share of a share network): the share
-        stays where it is and its LVs record the new owner.
+        Manila keeps a transferred share's export locations (it takes none
+        from this call), so the share stays on the SVM that serves it,
+        with its export and clients (Manila clears the rules first when
+        asked to): the new owner's mounts use the export locations Manila
+        shows. Only the LVs' project tags change. A per-project SVM that
+        serves a transferred share stays while it does (SVMs are removed
+        when no LV names them), and tenants never reach an SVM other than
+        through the exports' own client lists.
         """
         if new_project == _get(share, 'project_id'):
-            # Nothing changes (Manila's roll-back of a refused transfer
-            # asks this).
             return
         with self._node(_('Transferring share %(share)s to project '
                           '%(project)s') % {'share': share['id'],
@@ -532,20 +526,6 @@ class ArcaShareDriver(driver.ShareDriver):
             key = svm_pools.project_key(new_project)
             info = self._require_lv(lv, _('Share %s') % share_id)
             svm = self._svm_of(info, share, share_server)
-            if not self.driver_handles_share_servers:
-                wanted = self.svm_pools.svm_name(new_project)
-                if svm != wanted:
-                    raise exception.DriverCannotTransferShareWithRules(
-                        message=_(
-                            'Share %(share)s is served by SVM %(svm)s on '
-                            'the network of project %(old)s; with '
-                            'arca_svm_mapping = per_project a share '
-                            'cannot change project (project %(new)s is '
-                            'served by SVM %(wanted)s). The transfer is '
-                            'refused; the share stays with its owner.') % {
-                            'share': share_id, 'svm': svm,
-                            'old': _get(share, 'project_id'),
-                            'new': new_project, 'wanted': wanted})
             LOG.info('Share %(share)s now belongs to project %(project)s; '
                      'it stays on SVM %(svm)s.', {
                          'share': share_id, 'project': new_project,
@@ -869,7 +849,9 @@ class ArcaShareDriver(driver.ShareDriver):
                             'set-up: %s', svm, cleanup_err)
             err.detail_data = {'server_details': details}
             raise
-        return details
+        # Manila shows the identifier; it is what an admin gives to manage
+        # the server again after unmanaging it.
+        return dict(details, identifier=svm)
 
     def _teardown_server(self, server_details, security_services=None):
         svm = _get(server_details, 'svm_name')
@@ -912,7 +894,12 @@ class ArcaShareDriver(driver.ShareDriver):
         backend's clients.
         """
         try:
-            svm = validate.svm_name(identifier)
+            if uuidutils.is_uuid_like(identifier):
+                # A share server's id, the identifier Manila shows for
+                # servers set up before the SVM name was reported.
+                svm = self._server_svm_name(identifier)
+            else:
+                svm = validate.svm_name(identifier)
         except arca_exception.InvalidInput as err:
             raise exception.ManageShareServerError(reason=str(err))
         with self._node(_('Looking up SVM %s') % svm):

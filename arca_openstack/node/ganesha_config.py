@@ -54,6 +54,11 @@ _SIGHUP_MARK = 'Received SIGHUP'
 _RELOAD_DONE = 'Reread exports complete'
 _RELOAD_ABORTED = 'Error while parsing new configuration file'
 _BAD_LEVELS = ('CRIT', 'MAJ', 'FATAL')
+# Ganesha keeps a file's attributes for 60 s by default, but the node
+# changes files under it (a volume image grown by extend, a revert), and a
+# client must see the new size at its next open. Configs written before
+# this line was added parse too; the next write adds it.
+ATTR_EXPIRATION = '    Attr_Expiration_Time = 0;'
 
 
 # --------------------------------------------------------------- paths
@@ -227,6 +232,7 @@ def format_config(svm, addrs, ids):
              '}',
              'EXPORT_DEFAULTS {',
              '    Access_Type = None;',
+             ATTR_EXPIRATION,
              '}',
              '# Exports']
     lines += ['%%include "%s"' % export_path(svm, i) for i in ids]
@@ -319,7 +325,8 @@ def parse_config(svm, text):
     except (IndexError, ValueError, AttributeError,
             exception.InvalidInput) as err:
         raise exception.ParseError(what=config_path(svm), reason=err)
-    if format_config(svm, addrs, ids) != text:
+    rendered = format_config(svm, addrs, ids)
+    if text not in (rendered, rendered.replace(ATTR_EXPIRATION + '\n', '')):
         raise exception.ParseError(what=config_path(svm),
                                    reason='not a config rendered by Arca')
     return addrs, ids

@@ -180,6 +180,9 @@ def run(stack, suite, subset=False, concurrency=2, regex=None):
                   exit_code=proc.returncode, log=log)
     if proc.returncode and not counts.get('passed'):
         print(text[-3000:])
+    for line in text.splitlines():
+        if line.endswith('... FAILED'):
+            print(line)
     return counts
 
 

@@ -176,6 +176,7 @@ NFS_KRB5 {
 }
 EXPORT_DEFAULTS {
     Access_Type = None;
+    Attr_Expiration_Time = 0;
 }
 # Exports
 %include "/var/lib/arca/svm/svm_a/exports/1.conf"
@@ -340,6 +341,19 @@ class RenderTestCase(GaneshaTestCase):
     def test_parse_config_rejects_foreign(self, text):
         self.assertRaises(exception.ParseError, ganesha_config.parse_config,
                           SVM, text)
+
+    def test_parse_config_of_an_earlier_release(self):
+        # Before Attr_Expiration_Time = 0 was written.
+        legacy = CONFIG_TEXT.replace('    Attr_Expiration_Time = 0;\n', '')
+        self.assertNotEqual(CONFIG_TEXT, legacy)
+        self.assertEqual(ganesha_config.parse_config(SVM, CONFIG_TEXT),
+                         ganesha_config.parse_config(SVM, legacy))
+
+    @ddt.data('Attr_Expiration_Time = 60;', 'Attr_Expiration_Time = -1;')
+    def test_parse_config_rejects_other_attr_expiration(self, line):
+        self.assertRaises(
+            exception.ParseError, ganesha_config.parse_config, SVM,
+            CONFIG_TEXT.replace('Attr_Expiration_Time = 0;', line))
 
     def test_parse_log(self):
         lines = ganesha_config.parse_log(LOG_DUP)
@@ -1287,6 +1301,25 @@ class EnsureTestCase(GaneshaTestCase):
                           'changed': False}, result)
         self.assertEqual([], [c for c in self.executor.commands
                               if c[0] in ('tee', 'kill', 'nsenter', 'rm')])
+
+    def test_ensure_upgrades_a_config_without_attr_expiration(self):
+        # Written by a release before Attr_Expiration_Time = 0: read as
+        # before, rewritten with it, and Ganesha reloaded to apply it.
+        legacy = ganesha_config.render_config(SVM, ['10.0.0.5'], [1]).replace(
+            ganesha_config.ATTR_EXPIRATION + '\n', '')
+        self.executor.fs[CONF] = legacy
+        self.with_export(exp1())
+        self.indexed(exp1())
+        self.running()
+        self.executor.fs[BINDREC] = '10.0.0.5\n'
+        self.hup_log(LOG_HUP + LOG_DONE)
+        result = self.g.ensure(SVM, ['10.0.0.5'], [exp1()])
+        self.assertEqual({'started': False, 'reloaded': True,
+                          'changed': True}, result)
+        self.assertEqual(ganesha_config.render_config(SVM, ['10.0.0.5'], [1]),
+                         self.executor.fs[CONF])
+        self.assertEqual(1, self.executor.commands.count(
+            ('kill', '-HUP', '4242')))
 
     def test_ensure_writes_a_missing_or_wrong_index(self):
         self.configured([1])

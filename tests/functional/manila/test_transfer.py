@@ -1,12 +1,10 @@
 """Share transfer (API 2.77) through real Manila.
 
-* ``per_project`` SVMs: a share is served by its owner's SVM, on its
-  owner's network. The driver refuses to hand it to another project (see
-  ``ArcaShareDriver.transfer_accept``): Manila's transfer API rolls the
-  accept back, the share stays with its owner, nothing on the storage
-  node changes, and the owner's clients keep exactly their access;
-* the ``shared`` SVM: the transfer is accepted, the share stays where it
-  is, and the new owner's rules apply;
+* ``per_project`` SVMs: the transfer is accepted and the share stays on
+  the SVM that served it (Manila keeps its export locations); the new
+  owner's rules apply there, and that SVM is removed only when it serves
+  nothing any more;
+* the ``shared`` SVM: the same, on the shared SVM;
 * share servers: Manila itself transfers no share of a share network.
 
 Manila's transfer API calls the share service over RPC; here that call
@@ -19,7 +17,6 @@ from manila.common import constants
 from manila import context as manila_context
 from manila import db
 from manila import exception
-from manila.message import message_field
 from manila.share import rpcapi as share_rpcapi
 from manila.transfer import api as transfer_api
 from oslo_utils import uuidutils
@@ -90,7 +87,7 @@ class FlatTransferTestCase(TransferMixin, test_shares.FlatMixin,
             'mounted': self.view.xfs.is_mounted(export.mountpoint(lv)),
         }
 
-    def test_transfer_to_another_project_refused(self):
+    def test_transfer_accepted_in_place(self):
         share = self.create_share(size=1)
         path = self.export_path(share)
         svm = self.owner(share)
@@ -100,54 +97,38 @@ class FlatTransferTestCase(TransferMixin, test_shares.FlatMixin,
         before = self._node_state(share, svm)
 
         self.step('transfer')
-        # The owner offers the share; project B accepts it (with the
-        # rules kept): refused, rolled back by Manila.
-        new_project, transfer, accept = self.offer(share)
-        self.assertRaises(exception.DriverCannotTransferShareWithRules,
-                          accept)
+        # The owner offers the share; project B accepts it, rules kept.
+        new_project, _transfer, accept = self.offer(share)
+        accept()
 
-        self.step('still the owner\'s')
-        # Manila: the share is still the owner's, awaiting its transfer,
-        # at the same place with the same rule; B was told why.
+        self.step('the new owner\'s')
+        # Manila: B's share, at the same place, the rule kept. The node:
+        # the same SVM, export and clients; only the LV's project tag
+        # changed, and no SVM was made for B.
         share = db.share_get(self.ctxt, share['id'])
-        self.assertEqual(
-            (self.project_id, 'ftuser', constants.STATUS_AWAITING_TRANSFER),
-            (share['project_id'], share['user_id'], share['status']))
-        self.assertFalse(db.transfer_get(self.ctxt, transfer['id'])[
-            'accepted'])
+        self.assertEqual((new_project, 'ftuser-b', constants.STATUS_AVAILABLE),
+                         (share['project_id'], share['user_id'],
+                          share['status']))
         self.assertEqual(path, self.export_path(share))
-        rules = db.share_access_get_all_for_share(self.ctxt, share['id'])
-        self.assertEqual([(C1, RW, constants.ACCESS_STATE_ACTIVE)],
-                         [(r['access_to'], r['access_level'], r['state'])
-                          for r in rules])
-        messages = db.message_get_all(self.ctxt, sort_key='created_at',
-                                      sort_dir='asc')
-        self.assertIn(
-            (new_project,
-             message_field.Detail.DRIVER_FAILED_TRANSFER_ACCEPT[0]),
-            [(m['project_id'], m['detail_id']) for m in messages])
-        # The node: nothing changed, no SVM for project B.
-        self.assertEqual(before, self._node_state(share, svm))
+        after = self._node_state(share, svm)
+        fields = lvm.parse_tags(after.pop('tags'))
+        self.assertEqual((svm_pools.project_key(new_project), svm),
+                         (fields['project'], fields['svm']))
+        before.pop('tags')
+        self.assertEqual(before, after)
         self.assertNotIn(self.driver.svm_pools.svm_name(new_project),
                          self.driver.svms.list())
 
-        self.step('owner\'s access unchanged')
-        # c1 reads and writes on its mount and mounts again; c2 (not
-        # listed) still cannot mount.
+        self.step('new owner\'s rules')
+        # c1 carries on; B's rule for c2 lets c2 mount the same export.
         self.assertEqual(digest, self.sha256(self.c1, '/mnt/a/data'))
-        self.write_random(self.c1, '/mnt/a/more', 1)
-        self.mount(self.c1, path, 'again')
-        self.assertEqual(digest, self.sha256(self.c1, '/mnt/again/data'))
-        self.assert_mount_refused(self.c2, path, 'refused')
-
-        self.step('transfer withdrawn')
-        # The owner withdraws the offer: the share is available again.
-        self.transfers.delete(self.ctxt, transfer['id'])
-        share = db.share_get(self.ctxt, share['id'])
-        self.assertEqual(constants.STATUS_AVAILABLE, share['status'])
+        self.allow(share, C2, RW)
+        self.mount(self.c2, path, 'b')
+        self.assertEqual(digest, self.sha256(self.c2, '/mnt/b/data'))
 
         self.step('delete')
-        self.umount(self.c1, 'again')
+        # The SVM served only this share: it goes with it.
+        self.umount(self.c2, 'b')
         self.umount(self.c1, 'a')
         self.delete_share(share)
         self.finish(svm)

@@ -170,6 +170,29 @@ class RuntimeExportChangesTestCase(SVMTestBase):
             self.ganesha.export_ids(SVM_A))], ['/ft-r1'])
 
 
+class ChangesUnderGaneshaTestCase(SVMTestBase):
+
+    def test_client_sees_node_side_change_at_next_open(self):
+        """A file grown on the node, as Cinder's extend grows an image.
+
+        Ganesha must not answer from attributes it cached (for 60 s by
+        default): the client's next open revalidates them, and must see
+        the new size at once.
+        """
+        self.make_volume('ft-g1')
+        self.make_svm(SVM_A, base.TENANT_A)
+        self.publish(SVM_A, 'ft-g1', [(C1, 'rw')])
+        self.mount_on(self.c1, ADDR_A, 'ft-g1')
+        image = '/mnt/ft-g1/volume.raw'
+        stat = ('dd if=%s of=/dev/null count=0 status=none && '
+                'stat -c %%s %s' % (image, image))
+        self.sh(self.c1, 'truncate -s 1M %s && sync' % image)
+        self.assertEqual('1048576', self.sh(self.c1, stat).stdout.strip())
+        self.sh(self.s1, 'truncate -s 3M %s/volume.raw' %
+                export.mountpoint('ft-g1'))
+        self.assertEqual('3145728', self.sh(self.c1, stat).stdout.strip())
+
+
 class IPv6TestCase(SVMTestBase):
     """A dual-stack SVM: NFS v4.2 over IPv6, rules by IPv6 address."""
 

@@ -258,12 +258,12 @@ class CLISmokeTest(testtools.TestCase):
         self.delete('share', 'smoke-sh1')
         self.assert_no_lv(share['id'], snapshot['id'], clone['id'])
 
-    def test_share_transfer_refused_with_per_project_svms(self):
-        """The documented refusal: the share stays with its owner, served.
+    def test_share_transfer(self):
+        """The new owner mounts the export locations Manila shows.
 
-        Its export location names the owner's SVM; Manila lets no driver
-        report a new one on a transfer, so the driver refuses and Manila
-        rolls the transfer back.
+        Manila keeps a transferred share's export locations; the share
+        stays on the SVM that served it, and the rules are the new
+        owner's (cleared on the accept here).
         """
         share = self.create_share('smoke-st1')
         path = self.allow_client('smoke-st1')
@@ -272,21 +272,20 @@ class CLISmokeTest(testtools.TestCase):
         self.umount(where)
 
         transfer = self.openstack('share', 'transfer', 'create', 'smoke-st1')
-        accept = self.run_cli('share', 'transfer', 'accept', transfer['id'],
-                              transfer['auth_key'], user='alt_demo',
-                              check=False)
-        self.assertNotEqual(0, accept.returncode, accept.stdout)
+        self.run_cli('share', 'transfer', 'accept', '--clear-rules',
+                     transfer['id'], transfer['auth_key'], user='alt_demo')
         self.assertNotEqual(0, self.run_cli('share', 'show', 'smoke-st1',
-                                            user='alt_demo',
                                             check=False).returncode)
-        self.run_cli('share', 'transfer', 'delete', transfer['id'])
-        self.assertEqual(share['project_id'],
-                         self.wait('share', 'smoke-st1')['project_id'])
-        self.assertEqual(path, self.allow_client('smoke-st1'))
+        moved = self.wait('share', 'smoke-st1', user='alt_demo')
+        self.assertNotEqual(share['project_id'], moved['project_id'])
+        self.assertEqual([], self.openstack('share', 'access', 'list',
+                                            'smoke-st1', user='alt_demo'))
+        self.assertEqual(path, self.allow_client('smoke-st1',
+                                                 user='alt_demo'))
         where = self.mount(path, 'smoke-st1')
         self.assertEqual(written, self.client.sha256(where + '/data'))
         self.umount(where)
-        self.delete('share', 'smoke-st1')
+        self.delete('share', 'smoke-st1', user='alt_demo')
         self.assert_no_lv(share['id'])
 
     def test_share_on_share_network(self):

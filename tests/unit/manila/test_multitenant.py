@@ -55,28 +55,36 @@ class TransferTestCase(fakes.DriverTestCase):
                                            origin=LV))
         self.lv(SNAP_LV, row(SNAP_LV, 3, snap_tags, origin=LV))
 
+    def _assert_retagged(self, *names):
+        """Only the LVs' project tags changed; nothing was exported anew."""
+        for name in names:
+            self.ran('lvchange', '--deltag', 'arca.project=' + PROJECT,
+                     'arca/' + name)
+            self.ran('lvchange', '--addtag', 'arca.project=' + NEW_PROJECT,
+                     'arca/' + name)
+        self.assertEqual(
+            {'lvs', 'lvchange'}, {c[0] for c in self.executor.commands})
+        self.assertEqual([], self.ganesha.added + self.ganesha.updated)
+        self.assertEqual([], self.ganesha.removed)
+
     @ddt.data((True, False), (False, False), (True, True), (False, True))
     @ddt.unpack
-    def test_per_project_transfer_refused(self, with_rules, with_snapshot):
-        # The share stays on its owner's SVM, with exactly its clients:
-        # nothing but the share's LV is read.
+    def test_per_project_transfer_accepted_in_place(
+            self, with_rules, with_snapshot):
+        # The share stays on its first owner's SVM, with its export and
+        # clients (Manila keeps its export locations); no SVM is made for
+        # the new owner.
         self.lv(LV, row(LV, 3, TAGS))
         if with_snapshot:
             self._snapshot_of_share()
+        else:
+            self.vg(row(LV, 3, TAGS))
         exp = self.exported(clients=[('10.0.0.5', 'rw')])
-        err = self.assertRaises(
-            exception.DriverCannotTransferShareWithRules,
-            self.driver.transfer_accept, None, self.share, 'user2',
-            NEW_PROJECT, access_rules=rules() if with_rules else [],
-            share_server=None)
-        self.assertIn(SVM, str(err))
-        self.assertIn('refused', str(err))
-        self.assertIn('manila_' + NEW_PROJECT, str(err))
-        self.assertIsInstance(err.detail_data, dict)
-        self.only_read()
-        self.assertEqual([('lvs',) + fakes.LVS[1:] + ('arca/' + LV,)],
-                         self.executor.commands)
+        self.driver.transfer_accept(
+            None, self.share, 'user2', NEW_PROJECT,
+            access_rules=rules() if with_rules else [], share_server=None)
         self.assertEqual(exp, self.export_of())
+        self._assert_retagged(*((LV, SNAP_LV) if with_snapshot else (LV,)))
 
     def test_transfer_back_to_owner_does_nothing(self):
         # What Manila's roll-back of a refused transfer asks.
@@ -108,18 +116,8 @@ class TransferTestCase(fakes.DriverTestCase):
         exp = self.exported(clients=[('10.0.0.5', 'rw')], svm=SHARED)
         self.driver.transfer_accept(None, self.share, 'user2', NEW_PROJECT,
                                     access_rules=rules())
-        # Nothing moves: same SVM, same export, same clients.
         self.assertEqual(exp, self.export_of(svm=SHARED))
-        self.assertEqual([], self.ganesha.added + self.ganesha.updated)
-        self.assertEqual([], self.ganesha.removed)
-        # The LVs record their new owner.
-        for name in (LV, SNAP_LV):
-            self.ran('lvchange', '--deltag', 'arca.project=' + PROJECT,
-                     'arca/' + name)
-            self.ran('lvchange', '--addtag', 'arca.project=' + NEW_PROJECT,
-                     'arca/' + name)
-        self.assertEqual(
-            {'lvs', 'lvchange'}, {c[0] for c in self.executor.commands})
+        self._assert_retagged(LV, SNAP_LV)
 
     def test_server_transfer_stays_on_server(self):
         self._use(self.make_driver(fakes.FakeConf(dhss=True)))
@@ -133,15 +131,17 @@ class TransferTestCase(fakes.DriverTestCase):
                  'arca/' + LV)
         self.assertEqual([], self.ganesha.added + self.ganesha.updated)
 
-    def test_transfer_refused_from_other_svm_in_shared_mapping(self):
-        # A share still on a per-project SVM of an earlier mapping.
+    def test_transfer_from_other_svm_in_shared_mapping(self):
+        # A share still on a per-project SVM of an earlier mapping stays
+        # there too.
         self._use(self.make_driver(fakes.FakeConf(
             arca_svm_mapping='shared', arca_address_pools=[])))
         self.lv(LV, row(LV, 3, TAGS))
-        self.assertRaises(exception.DriverCannotTransferShareWithRules,
-                          self.driver.transfer_accept, None, self.share,
-                          'user2', NEW_PROJECT)
-        self.only_read()
+        self.vg(row(LV, 3, TAGS))
+        exp = self.exported(clients=[('10.0.0.5', 'rw')])
+        self.driver.transfer_accept(None, self.share, 'user2', NEW_PROJECT)
+        self.assertEqual(exp, self.export_of())
+        self._assert_retagged(LV)
 
 
 @ddt.ddt

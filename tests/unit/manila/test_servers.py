@@ -50,9 +50,11 @@ class ShareServerTestCase(fakes.DriverTestCase):
                                        owner='arca.share_server=' + SERVER,
                                        home=mock.ANY)
         network = create.call_args[0][1]
+        # The identifier Manila shows is the SVM's name.
         self.assertEqual({'svm_name': SERVER_SVM,
                           'svm_network': json.dumps(network._asdict(),
-                                                    sort_keys=True)},
+                                                    sort_keys=True),
+                          'identifier': SERVER_SVM},
                          details)
         return network
 
@@ -201,16 +203,19 @@ class ShareServerTestCase(fakes.DriverTestCase):
                           self.driver._teardown_server,
                           {'svm_name': '../etc'})
 
-    def test_manage_server(self):
+    @ddt.data(SERVER_SVM, SERVER)
+    def test_manage_server(self, given):
+        # By the SVM's name, or by the share server id that Manila showed
+        # as identifier for servers set up by earlier releases.
         self.svm_exists(SERVER_SVM, ('10.1.0.5/24', 'fd00:1::5/64'), (),
                         owner='arca.share_server=' + SERVER)
         self.vg()
         server = fakes.share_server()
         self.assertEqual(['10.1.0.5', 'fd00:1::5'],
                          self.driver.get_share_server_network_info(
-                             None, server, SERVER_SVM, {}))
+                             None, server, given, {}))
         identifier, details = self.driver.manage_server(None, server,
-                                                        SERVER_SVM, {})
+                                                        given, {})
         self.assertEqual(SERVER_SVM, identifier)
         self.assertEqual(SERVER_SVM, details['svm_name'])
         self.assertEqual(['10.1.0.5/24', 'fd00:1::5/64'],
