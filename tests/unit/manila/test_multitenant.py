@@ -7,6 +7,7 @@ read to decide), and every error is a Manila exception with its message.
 """
 
 from unittest import mock
+import uuid
 
 import ddt
 from manila import exception
@@ -183,12 +184,14 @@ class ManageServerTestCase(fakes.DriverTestCase):
         self.only_read()
         self.not_ran('lvs')
 
-    def test_refuses_per_project_svm_of_dhss_false_backend(self):
-        # A project's SVM named like the share servers of this backend.
+    @ddt.data(SVM, str(uuid.UUID(PROJECT)))
+    def test_refuses_per_project_svm_of_dhss_false_backend(self, given):
+        # A project's SVM named like the share servers of this backend,
+        # by its name or by a server id that maps to that name.
         self.svm_exists(SVM)
         self.assertRaises(exception.ManageShareServerError,
                           self.driver.manage_server, None,
-                          fakes.share_server(), SVM, {})
+                          fakes.share_server(), given, {})
         self.only_read()
 
     @ddt.data('arca.kind=volume', '', 'arca.kind=share_replica')
