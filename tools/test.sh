@@ -2,8 +2,9 @@
 # The project's test command: installs what the tests need (Debian packages
 # for the User-Mode Linux lab and shellcheck, tox from PyPI), then runs the
 # unit tests, style checks, sample config, docs, release notes, the lab
-# functional tests and the CLI smoke against real Keystone, Cinder and
-# Manila services (tox -e stack). Needs root (the lab boots UML guests
+# functional tests, the CLI smoke against real Keystone, Cinder and
+# Manila services (tox -e stack) and the Tempest subset of
+# tests/tempest/ci.txt on that stack (tox -e tempest-ci). Needs root (the lab boots UML guests
 # inside a private network namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,5 @@ python3 -m tox -e py3,pep8,genconfig,docs,releasenotes,functional,functional-cin
 # split brain, active/active, the write cost of mirroring) is left to
 # `tox -e functional-ha`, to keep this command within CI's time.
 python3 -m tox -e functional-ha "$@" -- test_drivers_after_takeover
-exec python3 -m tox -e stack "$@"
+python3 -m tox -e stack "$@"
+exec python3 -m tox -e tempest-ci "$@"

@@ -139,6 +139,21 @@ def workspace(stack, suite):
     return where
 
 
+def subset_regex(suite, path=CI_SUBSET):
+    """One regex of the CI subset's lines that belong to ``suite``.
+
+    The lines are regexes themselves; a line belongs to the suite when
+    the test id it spells (anchor and escapes dropped) is one of the
+    suite's tests.
+    """
+    tests = SUITES[suite][0]
+    include = [line for line in _lines(path)
+               if re.match(tests, line.lstrip('^').replace('\\', ''))]
+    if not include:
+        raise ValueError('%s lists no test of suite %s' % (path, suite))
+    return '|'.join('(%s)' % line for line in include)
+
+
 def run(stack, suite, subset=False, concurrency=2, regex=None):
     """Run one suite; {'passed': N, 'skipped': N, 'failed': N, ...}.
 
@@ -146,20 +161,20 @@ def run(stack, suite, subset=False, concurrency=2, regex=None):
     :param regex: only the suite's tests this also matches.
     """
     where = workspace(stack, suite)
-    tests, _backend = SUITES[suite]
+    tests = SUITES[suite][0]
     # With --config-file, tempest run writes the workspace's .stestr.conf
-    # itself (no `tempest init`: it registers workspaces under ~).
+    # itself (no `tempest init`: it registers workspaces under ~), but
+    # only when there is none: one written by another venv (tox -e
+    # tempest or tempest-ci) would point discovery at that venv's Tempest.
+    stale = os.path.join(where, '.stestr.conf')
+    if os.path.exists(stale):
+        os.unlink(stale)
     argv = [os.path.join(lab_stack.BIN, 'tempest'), 'run',
             '--config-file', os.path.join(where, 'etc', 'tempest.conf'),
             '--concurrency', str(concurrency),
             '--exclude-list', EXCLUDE]
     if subset:
-        include = [line for line in _lines(CI_SUBSET)
-                   if re.match(tests, line.split(' ')[0])]
-        if not include:
-            raise ValueError('%s lists no test of suite %s' % (
-                CI_SUBSET, suite))
-        argv += ['--regex', '|'.join('(%s)' % i for i in include)]
+        argv += ['--regex', subset_regex(suite)]
     else:
         argv += ['--regex', tests]
     if regex:

@@ -15,6 +15,7 @@ would escape the stubs.
 
 import copy
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -672,6 +673,32 @@ class DevstackPluginTestCase(base.BaseTestCase):
             share['multitenancy_enabled'], share['backend_names'],
             share['default_share_type_name'],
             share['create_networks_when_multitenancy_enabled']))
+
+    def test_ci_subset_per_suite(self):
+        # The subset CI runs: volume lines for the volume suite, share
+        # lines for each share suite, and real test ids match them.
+        volume = re.compile(lab_tempest.subset_regex('volume'))
+        share = re.compile(lab_tempest.subset_regex('share-dhss-true'))
+        self.assertEqual(share.pattern,
+                         lab_tempest.subset_regex('share-dhss-false'))
+        create = ('tempest.api.volume.test_volumes_get.VolumesGetTest.'
+                  'test_volume_create_get_update_delete[id-27fb0e9f]')
+        rule = ('manila_tempest_tests.tests.api.test_rules.'
+                'ShareIpRulesForNFSTest.test_create_delete_ro_access_rule_1'
+                '[id-1]')
+        self.assertTrue(volume.search(create))
+        self.assertFalse(volume.search(rule))
+        self.assertTrue(share.search(rule))
+        self.assertFalse(share.search(create))
+        self.assertFalse(volume.search(create.replace('get_update', 'x')))
+
+    def test_ci_subset_without_suite_lines(self):
+        path = self._write('ci.txt', '# only volume\n^tempest\\.api\\.'
+                           'volume\\.test_volumes_get\\.\n')
+        self.assertTrue(lab_tempest.subset_regex('volume', path))
+        self.assertRaisesRegex(ValueError, 'no test of suite share',
+                               lab_tempest.subset_regex,
+                               'share-dhss-false', path)
 
     def test_test_config_without_tempest(self):
         sections = self._tempest(ARCA_TEST_SERVICES='arca c-api m-api')
