@@ -78,6 +78,25 @@ def _is_on(link, lower):
 _NO_DEVICE = ('does not exist', 'Cannot find device')
 _NO_NETNS = 'Cannot open network namespace'
 _VLAN_TAKEN = 'VLAN device already exists'
+_MAC_TAKEN = 'Address already in use'
+
+
+class AddressInUse(exception.Conflict):
+    """Another interface on the SVM's lower interface has its MAC.
+
+    The MAC is derived from the SVM's first address (:func:`mac_address`),
+    so that is, in practice, another SVM serving the same address.
+    """
+
+    def __init__(self, svm, mac, lower):
+        super().__init__(
+            what='interface', name='of SVM %s' % svm,
+            reason='cannot come up: its MAC %s (derived from its first '
+                   'address) is in use on %s by another interface, most '
+                   'likely another SVM serving that address' % (mac, lower))
+        self.svm = svm
+        self.mac = mac
+        self.lower = lower
 
 
 class VlanInUse(exception.Conflict):
@@ -209,6 +228,21 @@ def mac_address(address):
 
 def _mac_args(mac):
     return ('address', mac) if mac else ()
+
+
+@contextlib.contextmanager
+def _unique_mac(svm, mac, lower):
+    """AddressInUse for a macvlan refused a MAC that a sibling has.
+
+    The kernel checks as the macvlan is made or brought up (depending on
+    its version); the MAC comes from the SVM's first address.
+    """
+    try:
+        yield
+    except exception.CommandFailed as err:
+        if _MAC_TAKEN not in err.stderr:
+            raise
+        raise AddressInUse(svm, mac, lower) from err
 
 
 def _parse_json(stdout, what):
@@ -574,9 +608,10 @@ class Netns(object):
                      svm)
             created = True
         else:
-            self._ip(None, 'link', 'add', 'link', lower.name, 'name',
-                     names.inner, *_mac_args(mac), 'netns', svm, 'type',
-                     'macvlan', 'mode', MACVLAN_MODE)
+            with _unique_mac(svm, mac, lower.name):
+                self._ip(None, 'link', 'add', 'link', lower.name, 'name',
+                         names.inner, *_mac_args(mac), 'netns', svm,
+                         'type', 'macvlan', 'mode', MACVLAN_MODE)
             created = True
 
         if mode == 'veth':
@@ -597,7 +632,11 @@ class Netns(object):
                     reason='is on bridge %s, not %s' % (host.master, bridge))
             self._ensure_up(None, host, names.host, mtu, False)
 
-        self._ensure_up(svm, inner, names.inner, mtu, created)
+        if mode == 'veth':
+            self._ensure_up(svm, inner, names.inner, mtu, created)
+        else:
+            with _unique_mac(svm, mac, lower.name):
+                self._ensure_up(svm, inner, names.inner, mtu, created)
         return names.inner
 
     def _ensure_up(self, ns, link, ifname, mtu, force):

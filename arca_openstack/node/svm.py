@@ -194,6 +194,9 @@ class SVMManager(object):
         """
         try:
             return self._setup_netns(name, network, gateways=False)
+        except netns.AddressInUse:
+            self._raise_address_holder(name, network)
+            raise
         except netns.VlanInUse as err:
             # Recorded SVMs of an earlier release hold the VLAN id in their
             # own namespaces: plug them again (onto the shared VLAN
@@ -208,6 +211,20 @@ class SVMManager(object):
                     if record is not None:
                         self._setup_netns(other, record['network'])
             return self._setup_netns(name, network, gateways=False)
+
+    def _raise_address_holder(self, name, network):
+        """Conflict naming the SVM that serves ``name``'s first address.
+
+        Only on the failure path: every record is read.
+        """
+        first = self.bind_addresses(network)[0]
+        for other in self.list():
+            record = other != name and self.get(other)
+            if record and first in self.bind_addresses(record['network']):
+                raise exception.Conflict(
+                    what='SVM', name=name,
+                    reason='its address %s is served by SVM %s' % (
+                        first, other))
 
     def _legacy_vlan_holder(self, name, err):
         record = self.get(name)

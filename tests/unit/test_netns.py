@@ -839,6 +839,7 @@ class TestSetMtu(NetnsTestCase):
         self.assertRaises(exception.NotFound, self.netns.set_mtu, SVM, 1400)
 
 
+@ddt.ddt
 class TestSetup(NetnsTestCase):
 
     def test_mac_from_the_first_address(self):
@@ -848,6 +849,34 @@ class TestSetup(NetnsTestCase):
                          netns.mac_address('FD00:0::5'))
         self.assertNotEqual(netns.mac_address('10.0.0.5'),
                             netns.mac_address('10.0.0.6'))
+
+    @ddt.data(('ip', '-n', SVM, 'link', 'set', 'dev', INNER),
+              ('ip', 'link', 'add', 'link', 'eth1', 'name', INNER))
+    def test_address_served_by_another_macvlan(self, refused):
+        # The kernel refuses a macvlan whose MAC a sibling has (as it is
+        # made or brought up): with MACs from addresses, another SVM has
+        # the address.
+        self.executor.on(*LIST, stdout='', times=1)
+        self.executor.on(*refused, exit_code=2, stderr='RTNETLINK answers: '
+                                                       'Address already in '
+                                                       'use\n')
+        err = self.assertRaises(netns.AddressInUse, self.netns.setup, SVM,
+                                'macvlan', ['10.0.0.5/24'], parent='eth1')
+        self.assertIsInstance(err, exception.Conflict)
+        self.assertIn('02:e8:c7:80:4a:b8', str(err))
+        self.assertIn('in use on eth1', str(err))
+        self.assertFalse([c for c in self.executor.commands
+                          if 'addr' in c and 'add' in c])
+
+    def test_other_up_failure_of_a_macvlan_is_not_an_address(self):
+        self.executor.on(*LIST, stdout='', times=1)
+        self.executor.on('ip', '-n', SVM, 'link', 'set', 'dev', INNER,
+                         exit_code=2, stderr='RTNETLINK answers: Invalid '
+                                             'argument\n')
+        err = self.assertRaises(exception.CommandFailed, self.netns.setup,
+                                SVM, 'macvlan', ['10.0.0.5/24'],
+                                parent='eth1')
+        self.assertNotIsInstance(err, netns.AddressInUse)
 
     def test_veth_gets_the_address_mac(self):
         self.root(HOST, kind='veth', up=False, link_index=5)

@@ -190,6 +190,31 @@ class SVMManagerTestCase(base.TestCase):
         self.mgr.netns.setup.assert_called_once()
         self.mgr.ganesha.start.assert_not_called()
 
+    def test_create_address_served_by_another_svm(self):
+        # Only on this failure are the other SVMs' records read, to name
+        # the one that serves the address.
+        same = svm.make_network('vlan', ['10.0.0.5/24'], parent='eth0',
+                                vlan=100)
+        other = svm.make_network('vlan', ['10.0.0.9/24'], parent='eth0',
+                                 vlan=100)
+        records = {'svm_a': None, 'svm_b': other, 'svm_held': same}
+        self.mgr.get = lambda name: records[name] and {
+            'name': name, 'network': records[name]}
+        self.mgr.list = lambda: sorted(records)
+        self.patch(files, 'makedirs', mock.Mock())
+        self.patch(files, 'write_atomic', mock.Mock())
+        self.mgr.netns.setup.side_effect = netns.AddressInUse(
+            'svm_a', '02:e8:c7:80:4a:b8', 'avlf27dd9fbea9e')
+        err = self.assertRaises(exception.Conflict, self.mgr.create,
+                                'svm_a', self.net)
+        self.assertIn('10.0.0.5 is served by SVM svm_held', str(err))
+        self.mgr.ganesha.start.assert_not_called()
+        # No record holds it (made by hand): the interface's own error.
+        records['svm_held'] = None
+        err = self.assertRaises(netns.AddressInUse, self.mgr.create,
+                                'svm_a', self.net)
+        self.assertIn('02:e8:c7:80:4a:b8', str(err))
+
     def test_create_bad_input_issues_nothing(self):
         self.assertRaises(exception.InvalidInput, self.mgr.create, 'svm-a',
                           self.net)

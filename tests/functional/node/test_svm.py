@@ -1,5 +1,6 @@
 """SVMs on tenant VLANs serving exports to real NFS v4.2 clients."""
 
+from arca_openstack import exception
 from arca_openstack.node import export
 from arca_openstack.node import ganesha
 from arca_openstack.node import lvm
@@ -191,6 +192,30 @@ class ChangesUnderGaneshaTestCase(SVMTestBase):
         self.sh(self.s1, 'truncate -s 3M %s/volume.raw' %
                 export.mountpoint('ft-g1'))
         self.assertEqual('3145728', self.sh(self.c1, stat).stdout.strip())
+
+
+class AddressServedTwiceTestCase(SVMTestBase):
+
+    def test_second_svm_with_an_address_is_refused(self):
+        # An SVM's MAC comes from its first address, and the kernel does
+        # not bring up a macvlan with a sibling's MAC: the second SVM is
+        # refused, naming the first, which keeps serving.
+        self.make_volume('ft-a1')
+        self.make_svm(SVM_A, base.TENANT_A)
+        self.publish(SVM_A, 'ft-a1', [(C1, 'rw')])
+        self.addCleanup(self.svms.delete, 'ft_tenant_dup')
+        err = self.assertRaises(exception.Conflict, self.svms.create,
+                                'ft_tenant_dup',
+                                tenant_network(base.TENANT_A))
+        self.assertIn('%s is served by SVM %s' % (ADDR_A, SVM_A), str(err))
+        self.assertTrue(self.ganesha.status(SVM_A)['running'])
+        self.mount_on(self.c1, ADDR_A, 'ft-a1')
+        self.svms.delete('ft_tenant_dup')
+        self.assertNotIn('ft_tenant_dup', self.svms.list())
+        self.assertNotIn('ft_tenant_dup', self.sh(
+            self.s1, 'ip netns list').stdout)
+        # The first SVM still serves after the other's clean-up.
+        self.assertTrue(self.can_connect(self.c1, ADDR_A))
 
 
 class IPv6TestCase(SVMTestBase):
