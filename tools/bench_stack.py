@@ -15,12 +15,12 @@ wait for each other. Needs root and the ``stack`` tox environment::
 import argparse
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+from tests.lab import harness  # noqa: E402
 from tests.lab import stack  # noqa: E402
 
 HEADERS = {'X-OpenStack-Manila-API-Version': '2.65'}
@@ -80,24 +80,14 @@ def project_tokens(stk, count):
 
 def concurrent_first_volumes(stk, tokens):
     """(wall time, [each one's time]) of first volumes made at once."""
-    times = [None] * len(tokens)
-    errors = []
+    times = []
 
-    def one(index, token, project_id):
-        try:
-            times[index] = timed_volume(stk, token, project_id, 'bench-c')
-        except Exception as err:  # reported below, after the others
-            errors.append(err)
+    def one(pair):
+        token, project_id = pair
+        times.append(timed_volume(stk, token, project_id, 'bench-c'))
 
-    threads = [threading.Thread(target=one, args=(i,) + pair)
-               for i, pair in enumerate(tokens)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    harness.Lab._parallel(one, tokens)
     return time.monotonic() - started, times
 
 

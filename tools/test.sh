@@ -4,8 +4,8 @@
 # unit tests, style checks, sample config, docs, release notes, the lab
 # functional tests, the CLI smoke against real Keystone, Cinder and
 # Manila services (tox -e stack) and the Tempest subset of
-# tests/tempest/ci.txt on that stack (tox -e tempest-ci). Needs root (the lab boots UML guests
-# inside a private network namespace).
+# tests/tempest/ci.txt on that stack (tox -e tempest-ci). Needs root (the
+# lab boots UML guests inside a private network namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/lab-install.sh

@@ -632,11 +632,9 @@ class Netns(object):
                     reason='is on bridge %s, not %s' % (host.master, bridge))
             self._ensure_up(None, host, names.host, mtu, False)
 
-        if mode == 'veth':
+        with (contextlib.nullcontext() if mode == 'veth'
+              else _unique_mac(svm, mac, lower.name)):
             self._ensure_up(svm, inner, names.inner, mtu, created)
-        else:
-            with _unique_mac(svm, mac, lower.name):
-                self._ensure_up(svm, inner, names.inner, mtu, created)
         return names.inner
 
     def _ensure_up(self, ns, link, ifname, mtu, force):

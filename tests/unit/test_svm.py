@@ -157,6 +157,18 @@ class SVMManagerTestCase(base.TestCase):
                           self.net)
         self.mgr.netns.setup.assert_not_called()
 
+    def _on_records(self, records):
+        """Serve ``records`` ({name: network or None}) as the node's SVMs.
+
+        By reference: a test may change them between calls. Nothing is
+        written.
+        """
+        self.mgr.get = lambda name: records[name] and {
+            'name': name, 'network': records[name]}
+        self.mgr.list = lambda: sorted(records)
+        self.patch(files, 'makedirs', mock.Mock())
+        self.patch(files, 'write_atomic', mock.Mock())
+
     def test_create_moves_legacy_vlan_holders(self):
         # svm_old (earlier release) holds VLAN 100 of eth0 in its own
         # namespace; svm_other is on another VLAN and is left alone.
@@ -165,11 +177,7 @@ class SVMManagerTestCase(base.TestCase):
         other = svm.make_network('vlan', ['10.0.9.7/24'], parent='eth0',
                                  vlan=9)
         records = {'svm_a': None, 'svm_old': old, 'svm_other': other}
-        self.mgr.get = lambda name: records[name] and {
-            'name': name, 'network': records[name]}
-        self.mgr.list = lambda: sorted(records)
-        self.patch(files, 'makedirs', mock.Mock())
-        self.patch(files, 'write_atomic', mock.Mock())
+        self._on_records(records)
         self.mgr.netns.setup.side_effect = [netns.VlanInUse('eth0', 100),
                                             None, None]
         self.mgr.create('svm_a', self.net)
@@ -179,10 +187,7 @@ class SVMManagerTestCase(base.TestCase):
         self.mgr.ganesha.start.assert_called_once_with('svm_a')
 
     def test_create_vlan_held_by_no_record(self):
-        self.mgr.get = lambda name: None
-        self.mgr.list = lambda: ['svm_a']
-        self.patch(files, 'makedirs', mock.Mock())
-        self.patch(files, 'write_atomic', mock.Mock())
+        self._on_records({'svm_a': None})
         self.mgr.netns.setup.side_effect = netns.VlanInUse('eth0', 100)
         err = self.assertRaises(netns.VlanInUse, self.mgr.create, 'svm_a',
                                 self.net)
@@ -198,11 +203,7 @@ class SVMManagerTestCase(base.TestCase):
         other = svm.make_network('vlan', ['10.0.0.9/24'], parent='eth0',
                                  vlan=100)
         records = {'svm_a': None, 'svm_b': other, 'svm_held': same}
-        self.mgr.get = lambda name: records[name] and {
-            'name': name, 'network': records[name]}
-        self.mgr.list = lambda: sorted(records)
-        self.patch(files, 'makedirs', mock.Mock())
-        self.patch(files, 'write_atomic', mock.Mock())
+        self._on_records(records)
         self.mgr.netns.setup.side_effect = netns.AddressInUse(
             'svm_a', '02:e8:c7:80:4a:b8', 'avlf27dd9fbea9e')
         err = self.assertRaises(exception.Conflict, self.mgr.create,
