@@ -97,16 +97,26 @@ class Agent(object):
             return OCF_NOT_RUNNING
         names = self.state.homed(self.vg)
         table = report.mounts(self.node)
+        svms = [report._svm(self.node, name, table) for name in names]
+        unmounted = [(state['name'], exp) for state in svms
+                     for exp in state['exports'] if not exp.get('mounted')]
+        if unmounted:
+            # The table was read before the exports. An LV is mounted
+            # before it is exported (and unexported before it is
+            # unmounted), so an export made in between is in a table read
+            # after them: only one missing from both is a failure (not a
+            # reason for Pacemaker to restart a pool in use).
+            later = report.mounts(self.node)
+            unmounted = [(name, exp) for name, exp in unmounted
+                         if exp.get('path') not in later]
         problems = []
-        for name in names:
-            svm = report._svm(self.node, name, table)
-            if svm['error']:
-                problems.append('%s: %s' % (name, svm['error']))
-            elif not svm['running']:
-                problems.append('%s: NFS server not running' % name)
-            problems += ['%s: export %s: %s is not mounted' % (
-                name, exp.get('id'), exp.get('path'))
-                for exp in svm['exports'] if not exp.get('mounted')]
+        for state in svms:
+            if state['error']:
+                problems.append('%s: %s' % (state['name'], state['error']))
+            elif not state['running']:
+                problems.append('%s: NFS server not running' % state['name'])
+        problems += ['%s: export %s: %s is not mounted' % (
+            name, exp.get('id'), exp.get('path')) for name, exp in unmounted]
         for problem in problems:
             LOG.error('pool %s: %s', self.vg, problem)
         return OCF_ERR_GENERIC if problems else OCF_SUCCESS

@@ -170,6 +170,20 @@ class Pair(object):
         return self.nodes[0].sh('crm_mon -1 -f 2>&1 | tail -n 40',
                                 check=False, timeout=60).stdout
 
+    def fail_count(self, pool, node):
+        """How often the pool's resource failed on ``node``.
+
+        A failed monitor counts: Pacemaker then restarts the pool in place.
+        """
+        out = self.nodes[0].sh(
+            'crm_failcount --query -r pool-%s -N %s' % (pool.name,
+                                                        node.name),
+            timeout=60).stdout
+        match = re.search(r'value=(\d+|INFINITY)', out)
+        if not match:
+            raise AssertionError('crm_failcount said: %r' % out)
+        return match.group(1)
+
     def wait_online(self, nodes, timeout=300):
         names = sorted(n.name for n in nodes)
         pattern = 'Online: [ %s ]' % ' '.join(names)

@@ -8,12 +8,15 @@ import ddt
 from arca_openstack.agent import operations
 from arca_openstack.cmd import ocf_pool
 from arca_openstack import exception
+from arca_openstack.node import ganesha_config
 from tests.unit import base
 
 STATE = '/var/lib/arca/pools/arca1'
 MOUNTED = '/dev/mapper/arca1-arca--state %s\n' % STATE
-FIND_STATE = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET', '--mountpoint',
-              STATE)
+MOUNT_TABLE = ('findmnt', '-n', '-r', '-o', 'SOURCE,TARGET')
+FIND_STATE = MOUNT_TABLE + ('--mountpoint', STATE)
+MNT = '/var/lib/arca/mnt/vol-a'
+LV_MOUNTED = '/dev/mapper/arca1-vol--a %s\n' % MNT
 RECORD = ('{"name": "svm_a", "owner": null, "network": {"mode": "vlan", '
           '"addresses": ["10.0.0.5/24"], "gateways": [], "parent": "eth0", '
           '"vlan": 100, "bridge": null, "mtu": null}}')
@@ -99,6 +102,38 @@ class OCFPoolTestCase(base.TestCase):
         with self.assertLogs('arca-ocf-pool', 'ERROR') as logs:
             self.assertEqual(1, self.run_action('monitor'))
         self.assertIn('svm_a: NFS server not running', logs.output[0])
+
+    def _serving_export(self, tables):
+        """svm_a serves one export; the mount tables read one by one."""
+        self._serving()
+        exp = ganesha_config.Export(
+            export_id=7, path=MNT, pseudo='/vol-a', read_only=False,
+            clients=())
+        self.node.svms.ganesha.export_ids.return_value = [7]
+        self.node.svms.ganesha.get_export.return_value = exp
+        for table in reversed(tables):
+            self.executor.on(*MOUNT_TABLE, stdout=table, times=1)
+        # The state's own look-up is not one of the tables.
+        self.executor.on(*FIND_STATE, stdout=MOUNTED)
+
+    def test_monitor_export_mounted(self):
+        self._serving_export([LV_MOUNTED])
+        self.assertEqual(0, self.run_action('monitor'))
+        self.assertEqual(1, self.executor.commands.count(MOUNT_TABLE))
+
+    def test_monitor_export_made_while_looking(self):
+        # Mounted and exported between the first table and the exports:
+        # the second table shows it mounted, no failure.
+        self._serving_export(['', LV_MOUNTED])
+        self.assertEqual(0, self.run_action('monitor'))
+        self.assertEqual(2, self.executor.commands.count(MOUNT_TABLE))
+
+    def test_monitor_export_not_mounted(self):
+        self._serving_export(['', ''])
+        with self.assertLogs('arca-ocf-pool', 'ERROR') as logs:
+            self.assertEqual(1, self.run_action('monitor'))
+        self.assertIn('svm_a: export 7: %s is not mounted' % MNT,
+                      logs.output[0])
 
     def test_start(self):
         with mock.patch.object(self.node.pool_state, 'start',

@@ -190,6 +190,9 @@ class DriversTakeoverTestCase(base.PairTestCase):
         finish1 = self.both(workers, {'do': 'finish', 'keep': True})
         self.assert_ops_ok(finish1, 'before the takeover')
         self.assertEqual(2 << 30, self.size(c1, '/mnt/volume1/volume.raw'))
+        # No monitor of the pool failed while the drivers worked on it.
+        self.assertEqual('0', self.pair.fail_count(POOL, s1),
+                         self.pair.state())
 
         # The takeover.
         killed = time.monotonic()
