@@ -269,7 +269,8 @@ def cmd_tempest(args):
     suites = args.suite or list(tempest.SUITES)
     results = []
     started = time.monotonic()
-    with stack.running(mem=args.mem, keep_logs=args.keep_logs) as stk:
+    with stack.running(mem=args.mem, keep_logs=args.keep_logs,
+                       reference=args.reference) as stk:
         print('stack up in %.1fs' % (time.monotonic() - started))
         for suite in suites:
             result = tempest.run(stk, suite, subset=args.subset,
@@ -283,6 +284,32 @@ def cmd_tempest(args):
     print(tempest.report(results))
     failed = [r for r in results if r['exit_code'] or r.get('failed')]
     return 1 if failed else 0
+
+
+def cmd_tempest_compare(args):
+    """What the reference drivers passed that the Arca backends did not."""
+    differ = False
+    for suite in args.suite or list(tempest.SUITES):
+        logs = [os.path.join(tempest.workspace_path(suite, ref), 'run.log')
+                for ref in (False, True)]
+        missing = [log for log in logs if not os.path.exists(log)]
+        if missing:
+            print('%s: no run yet (%s)' % (suite, ', '.join(missing)))
+            differ = True
+            continue
+        ours, reference = (tempest.outcomes(log) for log in logs)
+        result = tempest.compare(ours, reference)
+        print('%s: %d passed here, %d with the reference drivers; passed '
+              'there only: %d; passed here only: %d' % (
+                  suite, list(ours.values()).count('ok'),
+                  list(reference.values()).count('ok'),
+                  len(result['not_passed']), len(result['only_ours'])))
+        for test, status in result['not_passed'].items():
+            print('  reference only: %s (here: %s)' % (test, status))
+        for test in result['only_ours']:
+            print('  here only: %s' % test)
+        differ = differ or bool(result['not_passed'])
+    return 1 if differ else 0
 
 
 def main(argv=None):
@@ -322,7 +349,18 @@ def main(argv=None):
     tempest_cmd.add_argument('--concurrency', type=int, default=2)
     tempest_cmd.add_argument('--regex', help='only the tests this matches '
                              'too (a Python regex)')
+    tempest_cmd.add_argument(
+        '--reference', action='store_true',
+        help='the same backends served by the upstream test drivers '
+        "(Cinder's fake driver, Manila's dummy driver); results in "
+        '.tempest/SUITE-reference')
     tempest_cmd.set_defaults(mem=768)
+    compare_cmd = sub.add_parser(
+        'tempest-compare', help='tests the reference drivers passed and '
+        'the Arca backends did not (the last full run of each)')
+    compare_cmd.add_argument('--suite', action='append',
+                             choices=sorted(tempest.SUITES),
+                             help='repeatable; default: all')
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
     for p in (up, smoke, demo_cmd, stack_cmd, tempest_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')
@@ -332,6 +370,8 @@ def main(argv=None):
         return cmd_install(args)
     if args.command == 'demo' and harness.missing_packages():
         cmd_install(args)
+    if args.command == 'tempest-compare':
+        return cmd_tempest_compare(args)
     if args.command == 'cleanup':
         print('removed: %s' % (harness.Lab.cleanup_stale() or 'nothing'))
         return 0

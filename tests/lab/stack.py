@@ -73,6 +73,13 @@ CLIENT_ADDRESSES = {PROJECT_VLAN: '10.100.0.250/24',
 PROJECTS = (('admin', 'admin', 'admin'), ('demo', 'demo', 'member'),
             ('alt_demo', 'alt_demo', 'member'))
 
+# The upstream drivers of the services' own functional and Tempest jobs:
+# they keep records only, with no storage behind them.
+REFERENCE_DRIVERS = {
+    'cinder': 'cinder.tests.fake_driver.FakeLoggingVolumeDriver',
+    'manila': 'manila.tests.share.drivers.dummy.DummyDriver',
+}
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DEVSTACK = os.path.join(ROOT, 'devstack')
@@ -191,10 +198,15 @@ class Stack(object):
 
     :param lab: the lab; its node ``storage`` serves the backends and its
         node ``client`` is put on the tenant VLANs.
+    :param reference: serve the same backends (names, types, settings)
+        with the upstream test drivers instead, Cinder's fake driver and
+        Manila's dummy driver (``REFERENCE_DRIVERS``): what Tempest
+        passes there is what the Arca backends are measured against.
     """
 
-    def __init__(self, lab, storage='s1', client='c1'):
+    def __init__(self, lab, storage='s1', client='c1', reference=False):
         self.lab = lab
+        self.reference = reference
         self.storage = lab.node(storage)
         self.client = lab.node(client)
         self.netns = lab.netns
@@ -400,6 +412,8 @@ class Stack(object):
             arca_svm_mapping=s['ARCA_CINDER_SVM_MAPPING'],
             arca_address_pools=[self._vlan_pool(PROJECT_VLAN,
                                                 CINDER_RANGE)])
+        if self.reference:
+            cinder_backend['volume_driver'] = REFERENCE_DRIVERS['cinder']
         backends.write_conf(self.path('cinder', 'cinder.conf'), {
             'DEFAULT': dict(
                 self._common('cinder'),
@@ -422,7 +436,8 @@ class Stack(object):
 
         nfs_be = s['ARCA_MANILA_BACKEND']
         dhss_be = s['ARCA_MANILA_DHSS_BACKEND']
-        manila_driver = 'arca_openstack.manila.driver.ArcaShareDriver'
+        manila_driver = REFERENCE_DRIVERS['manila'] if self.reference \
+            else 'arca_openstack.manila.driver.ArcaShareDriver'
         nfs_backend = dict(
             self._node_options(s['ARCA_MANILA_SVM_PREFIX'],
                                s['ARCA_MANILA_SHARED_SVM']),
@@ -786,13 +801,16 @@ PIDFILE = '/run/arca-lab-stack.pid'
 
 
 @contextlib.contextmanager
-def running(mem=768, keep_logs=False):
-    """Boot the lab, start the stack on it; stop both on exit."""
+def running(mem=768, keep_logs=False, reference=False):
+    """Boot the lab, start the stack on it; stop both on exit.
+
+    :param reference: see :class:`Stack`.
+    """
     harness.Lab.cleanup_stale()
     specs = [harness.NodeSpec(name, role, disk_gib=gib)
              for name, role, gib in LAB_NODES]
     with harness.Lab(specs, mem=mem, keep_logs=keep_logs) as lab:
-        stack = Stack(lab)
+        stack = Stack(lab, reference=reference)
         try:
             stack.start()
             yield stack

@@ -126,13 +126,20 @@ def config(stack, suite):
     return conf
 
 
-def workspace(stack, suite):
-    """The suite's Tempest workspace: .tempest/SUITE of the checkout.
+def workspace_path(suite, reference=False):
+    """.tempest/SUITE of the checkout, or SUITE-reference.
 
-    Outside the lab's folder, so that its config, log and results stay
-    after the lab is gone.
+    SUITE-reference holds the runs with the reference drivers. Outside
+    the lab's folder, so that their config, logs and results stay after
+    the lab is gone.
     """
-    where = os.path.join(WORKSPACES, suite)
+    return os.path.join(WORKSPACES, suite + ('-reference' if reference
+                                             else ''))
+
+
+def workspace(stack, suite):
+    """The suite's Tempest workspace, with its tempest.conf written."""
+    where = workspace_path(suite, stack.reference)
     os.makedirs(os.path.join(where, 'etc'), exist_ok=True)
     backends.write_conf(os.path.join(where, 'etc', 'tempest.conf'),
                         config(stack, suite))
@@ -199,6 +206,43 @@ def run(stack, suite, subset=False, concurrency=2, regex=None):
         if line.endswith('... FAILED'):
             print(line)
     return counts
+
+
+# One result line of a stestr run's output: {worker} id [time] ... status
+RESULT = re.compile(r'^\{\d+\} (?P<id>\S+(?: \([\w.]+\))?)'
+                    r'(?: \[[\d.]+s\])? \.\.\. (?P<status>ok|SKIPPED|FAILED)')
+
+
+def outcomes(log):
+    """{test id: 'ok'|'SKIPPED'|'FAILED'} of a run.log, attributes dropped.
+
+    A class that failed to set up (``setUpClass (module.Class)``) is one
+    entry too, as stestr reports it.
+    """
+    found = {}
+    with open(log) as f:
+        for line in f:
+            match = RESULT.match(line.rstrip('\n'))
+            if match:
+                test = re.sub(r'\[[^\]]*\]$', '', match.group('id'))
+                found[test] = match.group('status')
+    return found
+
+
+def compare(ours, reference):
+    """What the reference drivers passed and ours did not, and back.
+
+    :param ours, reference: :func:`outcomes` of two runs of one suite.
+    :returns: {'not_passed': {test: our status, or 'not run'},
+               'only_ours': [tests we passed that the reference did not]}
+    """
+    not_passed = {test: ours.get(test, 'not run')
+                  for test, status in reference.items()
+                  if status == 'ok' and ours.get(test) != 'ok'}
+    only_ours = sorted(test for test, status in ours.items()
+                       if status == 'ok' and reference.get(test) != 'ok')
+    return {'not_passed': dict(sorted(not_passed.items())),
+            'only_ours': only_ours}
 
 
 def report(results):

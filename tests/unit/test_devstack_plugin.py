@@ -700,6 +700,42 @@ class DevstackPluginTestCase(base.BaseTestCase):
                                lab_tempest.subset_regex,
                                'share-dhss-false', path)
 
+    def test_run_outcomes_and_comparison(self):
+        ours = self._write('ours.log', (
+            '{0} tempest.api.volume.test_a.A.test_x[id-1,smoke] [1.2s] '
+            '... ok\n'
+            '{1} tempest.api.volume.test_a.A.test_y[id-2] [0.5s] ... '
+            'FAILED\n'
+            'some traceback ... ok\n'
+            '{0} setUpClass (tempest.api.volume.test_b.B) ... SKIPPED: '
+            'no nova\n'
+            '{1} tempest.api.volume.test_c.C.test_w [2.0s] ... ok\n'))
+        ref = self._write('ref.log', (
+            '{0} tempest.api.volume.test_a.A.test_x[id-1,smoke] [1.0s] '
+            '... ok\n'
+            '{0} tempest.api.volume.test_a.A.test_y[id-2] [0.4s] ... ok\n'
+            '{1} tempest.api.volume.test_d.D.test_v [0.1s] ... ok\n'
+            '{1} tempest.api.volume.test_c.C.test_w ... SKIPPED: fake\n'))
+        found = lab_tempest.outcomes(ours)
+        self.assertEqual({
+            'tempest.api.volume.test_a.A.test_x': 'ok',
+            'tempest.api.volume.test_a.A.test_y': 'FAILED',
+            'setUpClass (tempest.api.volume.test_b.B)': 'SKIPPED',
+            'tempest.api.volume.test_c.C.test_w': 'ok'}, found)
+        self.assertEqual({
+            'not_passed': {'tempest.api.volume.test_a.A.test_y': 'FAILED',
+                           'tempest.api.volume.test_d.D.test_v':
+                           'not run'},
+            'only_ours': ['tempest.api.volume.test_c.C.test_w']},
+            lab_tempest.compare(found, lab_tempest.outcomes(ref)))
+
+    def test_reference_workspace(self):
+        self.assertEqual(os.path.join(lab_tempest.WORKSPACES,
+                                      'volume-reference'),
+                         lab_tempest.workspace_path('volume', True))
+        self.assertEqual(os.path.join(lab_tempest.WORKSPACES, 'volume'),
+                         lab_tempest.workspace_path('volume'))
+
     def test_test_config_without_tempest(self):
         sections = self._tempest(ARCA_TEST_SERVICES='arca c-api m-api')
         self.assertEqual({'DEFAULT': {}}, sections)
