@@ -76,6 +76,23 @@ def _svm(node, name, table):
     return state
 
 
+def confirm_unmounted(node, svms):
+    """Look again for the mounts of exports the table seemed to miss.
+
+    The table is read before the exports. An LV is mounted before it is
+    exported and withdrawn before it is unmounted, so an export made in
+    between is in a table read after them; only an export missing from
+    both is really unmounted. ``svms`` (of :func:`_svm`) are updated; the
+    table is read again only if some export looks unmounted.
+    """
+    missing = [exp for svm in svms for exp in svm['exports']
+               if exp.get('path') and not exp['mounted']]
+    if missing:
+        later = mounts(node)
+        for exp in missing:
+            exp['mounted'] = exp['path'] in later
+
+
 def _lv(info, table):
     fields = lvm.parse_tags(info['tags'])
     owner = next(('%s=%s' % (key, fields[key]) for key in ('project',
@@ -108,8 +125,9 @@ def _gather(node, names=None):
     table = mounts(node)
     if names is None:
         names = node.svms.list()
-    return (table, [_svm(node, n, table) for n in names],
-            _pools(node, table))
+    svms = [_svm(node, n, table) for n in names]
+    confirm_unmounted(node, svms)
+    return table, svms, _pools(node, table)
 
 
 def status(node):

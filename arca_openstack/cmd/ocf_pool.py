@@ -98,25 +98,19 @@ class Agent(object):
         names = self.state.homed(self.vg)
         table = report.mounts(self.node)
         svms = [report._svm(self.node, name, table) for name in names]
-        unmounted = [(state['name'], exp) for state in svms
-                     for exp in state['exports'] if not exp.get('mounted')]
-        if unmounted:
-            # The table was read before the exports. An LV is mounted
-            # before it is exported (and unexported before it is
-            # unmounted), so an export made in between is in a table read
-            # after them: only one missing from both is a failure (not a
-            # reason for Pacemaker to restart a pool in use).
-            later = report.mounts(self.node)
-            unmounted = [(name, exp) for name, exp in unmounted
-                         if exp.get('path') not in later]
+        # Not a failure for Pacemaker to restart a pool in use over: an
+        # export made or withdrawn while the monitor looked.
+        report.confirm_unmounted(self.node, svms)
         problems = []
         for state in svms:
+            name = state['name']
             if state['error']:
-                problems.append('%s: %s' % (state['name'], state['error']))
+                problems.append('%s: %s' % (name, state['error']))
             elif not state['running']:
-                problems.append('%s: NFS server not running' % state['name'])
-        problems += ['%s: export %s: %s is not mounted' % (
-            name, exp.get('id'), exp.get('path')) for name, exp in unmounted]
+                problems.append('%s: NFS server not running' % name)
+            problems += ['%s: export %s: %s is not mounted' % (
+                name, exp.get('id'), exp.get('path'))
+                for exp in state['exports'] if not exp.get('mounted')]
         for problem in problems:
             LOG.error('pool %s: %s', self.vg, problem)
         return OCF_ERR_GENERIC if problems else OCF_SUCCESS

@@ -281,6 +281,31 @@ class AuditTestCase(ReportTestCase):
         self.assertIn('(stale pid file)', report.render(
             'audit', report.audit(self.agent)))
 
+    def test_export_mounted_while_looking_is_no_finding(self):
+        # SHARE is mounted (and would then be exported) just after the
+        # first read of the mount table: the second read finds it.
+        self.make_clean()
+        del self.node.mounts[MNT + SHARE]
+        table_reads = []
+        first_read = self.node._do_findmnt
+
+        def findmnt(cmd):
+            result = first_read(cmd)
+            if '--mountpoint' not in cmd:
+                table_reads.append(cmd)
+                self.node.mounts[MNT + SHARE] = SHARE
+            return result
+        self.node._do_findmnt = findmnt
+        self.assertEqual([], self.findings())
+        self.assertEqual(2, len(table_reads))
+
+    def test_export_unmounted_in_both_reads(self):
+        self.make_clean()
+        del self.node.mounts[MNT + SHARE]
+        self.assertEqual([('export-not-mounted', 'svm_b export 1')],
+                         self.findings())
+        self.assertEqual(2, self.node.commands.count(xfs.MOUNT_TABLE))
+
     def test_every_kind(self):
         self.make_clean()
         del self.node.ganesha[PID_A + 1]  # svm_b's Ganesha died
