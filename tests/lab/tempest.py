@@ -41,6 +41,10 @@ SUITES = {
     'share-dhss-true': (SHARE_TESTS, ('ARCA_MANILA_DHSS_BACKEND',
                                       'ARCA_MANILA_DHSS_SHARE_TYPE')),
 }
+# Manila's dummy driver: no thin_provisioning capability, and its own
+# storage protocol.
+REFERENCE_SHARE_CAPABILITIES = {'capability_storage_protocol': 'NFS_CIFS',
+                                'capability_thin_provisioned': False}
 TOTALS = re.compile(r'^ - (Passed|Skipped|Failed|Expected Fail|'
                     r'Unexpected Success): (\d+)$', re.M)
 
@@ -114,6 +118,11 @@ def config(stack, suite):
                      stack, lab_stack.MANILA_PORT, '/'),
                  build_timeout=300, build_interval=2,
                  suppress_errors_in_cleanup=False)
+    if stack.reference:
+        # What the reference drivers report of themselves, where it
+        # differs from the Arca backends (types made by the share tests
+        # ask for these capabilities).
+        share.update(REFERENCE_SHARE_CAPABILITIES)
     backend = SUITES[suite][1]
     if backend:
         backend_name, type_name = (s[k] for k in backend)

@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from unittest import mock
 
 import fixtures
 from oslo_config import cfg
@@ -28,6 +29,7 @@ from oslotest import base
 from arca_openstack.cinder import opts as cinder_opts
 from arca_openstack.manila import opts as manila_opts
 from arca_openstack import svm_pools
+from tests.lab import stack as lab_stack
 from tests.lab import tempest as lab_tempest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -728,6 +730,31 @@ class DevstackPluginTestCase(base.BaseTestCase):
                            'not run'},
             'only_ours': ['tempest.api.volume.test_c.C.test_w']},
             lab_tempest.compare(found, lab_tempest.outcomes(ref)))
+
+    def _lab_tempest_config(self, suite, reference):
+        stack = mock.Mock(reference=reference,
+                          settings=lab_stack.plugin_settings())
+        stack.url.side_effect = lambda port, path='': (
+            'http://127.0.0.1:%d%s' % (port, path))
+        with mock.patch.object(lab_tempest, 'max_microversion',
+                               return_value='2.80'):
+            return lab_tempest.config(stack, suite)
+
+    def test_reference_share_capabilities(self):
+        ours = self._lab_tempest_config('share-dhss-false', False)['share']
+        self.assertEqual(('NFS', 'True'), (
+            ours['capability_storage_protocol'],
+            ours['capability_thin_provisioned']))
+        ref = self._lab_tempest_config('share-dhss-false', True)['share']
+        self.assertEqual(('NFS_CIFS', False), (
+            ref['capability_storage_protocol'],
+            ref['capability_thin_provisioned']))
+        # Everything else is the same configuration.
+        self.assertEqual(
+            {k: v for k, v in ours.items()
+             if k not in lab_tempest.REFERENCE_SHARE_CAPABILITIES},
+            {k: v for k, v in ref.items()
+             if k not in lab_tempest.REFERENCE_SHARE_CAPABILITIES})
 
     def test_reference_workspace(self):
         self.assertEqual(os.path.join(lab_tempest.WORKSPACES,
