@@ -341,9 +341,6 @@ def main(argv=None):
     tempest_cmd = sub.add_parser(
         'tempest', help='Tempest and its Cinder and Manila plugins against '
         'a lab stack')
-    tempest_cmd.add_argument('--suite', action='append',
-                             choices=sorted(tempest.SUITES),
-                             help='repeatable; default: all')
     tempest_cmd.add_argument('--subset', action='store_true',
                              help='only the tests of tests/tempest/ci.txt')
     tempest_cmd.add_argument('--concurrency', type=int, default=2)
@@ -358,9 +355,10 @@ def main(argv=None):
     compare_cmd = sub.add_parser(
         'tempest-compare', help='tests the reference drivers passed and '
         'the Arca backends did not (the last full run of each)')
-    compare_cmd.add_argument('--suite', action='append',
-                             choices=sorted(tempest.SUITES),
-                             help='repeatable; default: all')
+    for p in (tempest_cmd, compare_cmd):
+        p.add_argument('--suite', action='append',
+                       choices=sorted(tempest.SUITES),
+                       help='repeatable; default: all')
     sub.add_parser('cleanup', help='remove namespaces of crashed labs')
     for p in (up, smoke, demo_cmd, stack_cmd, tempest_cmd):
         p.add_argument('--mem', type=int, default=512, help='MiB per guest')

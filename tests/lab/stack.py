@@ -73,6 +73,10 @@ CLIENT_ADDRESSES = {PROJECT_VLAN: '10.100.0.250/24',
 PROJECTS = (('admin', 'admin', 'admin'), ('demo', 'demo', 'member'),
             ('alt_demo', 'alt_demo', 'member'))
 
+DRIVERS = {
+    'cinder': 'arca_openstack.cinder.driver.ArcaNFSDriver',
+    'manila': 'arca_openstack.manila.driver.ArcaShareDriver',
+}
 # The upstream drivers of the services' own functional and Tempest jobs:
 # they keep records only, with no storage behind them.
 REFERENCE_DRIVERS = {
@@ -406,17 +410,16 @@ class Stack(object):
                 'keystone', 'credential-keys')},
         })
 
+        drivers = REFERENCE_DRIVERS if self.reference else DRIVERS
         cinder_be = s['ARCA_CINDER_BACKEND']
         cinder_backend = dict(
             self._node_options(s['ARCA_CINDER_SVM_PREFIX'],
                                s['ARCA_CINDER_SHARED_SVM']),
-            volume_driver='arca_openstack.cinder.driver.ArcaNFSDriver',
+            volume_driver=drivers['cinder'],
             volume_backend_name=cinder_be,
             arca_svm_mapping=s['ARCA_CINDER_SVM_MAPPING'],
             arca_address_pools=[self._vlan_pool(PROJECT_VLAN,
                                                 CINDER_RANGE)])
-        if self.reference:
-            cinder_backend['volume_driver'] = REFERENCE_DRIVERS['cinder']
         backends.write_conf(self.path('cinder', 'cinder.conf'), {
             'DEFAULT': dict(
                 self._common('cinder'),
@@ -439,8 +442,7 @@ class Stack(object):
 
         nfs_be = s['ARCA_MANILA_BACKEND']
         dhss_be = s['ARCA_MANILA_DHSS_BACKEND']
-        manila_driver = REFERENCE_DRIVERS['manila'] if self.reference \
-            else 'arca_openstack.manila.driver.ArcaShareDriver'
+        manila_driver = drivers['manila']
         nfs_backend = dict(
             self._node_options(s['ARCA_MANILA_SVM_PREFIX'],
                                s['ARCA_MANILA_SHARED_SVM']),
