@@ -78,13 +78,22 @@ class DRBDTestCase(base.FunctionalTestCase):
         for i in (0, 1):
             self.pools[i].extend(LV, 2)
         self.drbd[0].resize(RES)
-        self.drbd[0].wait_for(RES, drbd.is_synced, timeout=120)
+        # The resync of the new area starts only once the peer has
+        # learnt the new size; UpToDate/UpToDate before that is the old
+        # state, and killing the primary then leaves the peer
+        # Inconsistent (seen under two labs at once).
+        grown = self._device_bytes(0)
+        self.wait_for(lambda: self._device_bytes(1) == grown, timeout=60,
+                      what='the peer device grown to %d bytes' % grown)
+        for i in (0, 1):
+            self.drbd[i].wait_for(RES, drbd.is_synced, timeout=120)
         self.fs[0].grow(MNT)
         after = self.fs[0].usage(MNT)['total_bytes']
         self.assertGreater(after, before + (512 << 20))
         self.assertEqual(digest, self.sha256(self.nodes[0], MNT + '/data'))
 
         # The primary node dies; the peer is promoted and has the data.
+        self.assertTrue(drbd.is_synced(self.drbd[1].status(RES)))
         self.nodes[0].kill()
         self.drbd[1].wait_for(RES, lambda s: s['connection'] != 'Connected',
                               timeout=60)
@@ -92,3 +101,8 @@ class DRBDTestCase(base.FunctionalTestCase):
         self.fs[1].mount(device, MNT)
         self.assertEqual(digest, self.sha256(self.nodes[1], MNT + '/data'))
         self.assertEqual(after, self.fs[1].usage(MNT)['total_bytes'])
+
+    def _device_bytes(self, i):
+        # From sysfs: a Secondary's device cannot be opened.
+        return 512 * int(self.nodes[i].sh(
+            'cat /sys/block/drbd%d/size' % MINOR).stdout)
