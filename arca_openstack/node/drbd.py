@@ -632,7 +632,14 @@ class DRBD(StatusWaits):
             return True
 
     def resize(self, name):
-        """Grow the device to its (already grown) backing disks."""
+        """Grow the device to its (already grown) backing disks.
+
+        Returns before the peer has learnt the new size: until it has,
+        both disks still read UpToDate, and only then does the resync of
+        the new area start (the peer Inconsistent). A caller that needs
+        the mirror whole waits for the peer's size first, then for
+        :func:`is_synced`.
+        """
         resource_name(name)
         with locks.lock('drbd', name):
             self._require(name)
