@@ -66,6 +66,8 @@ PROJECT_VLAN, SERVER_VLAN = 100, 200
 CINDER_RANGE = '10.100.0.10-10.100.0.59'
 MANILA_RANGE = '10.100.0.60-10.100.0.109'
 SERVER_RANGE = '10.200.0.10-10.200.0.59'
+# Manila's dummy driver takes two addresses per share server, Arca's one.
+REFERENCE_SERVER_RANGE = '10.200.0.10-10.200.0.109'
 CLIENT_ADDRESSES = {PROJECT_VLAN: '10.100.0.250/24',
                     SERVER_VLAN: '10.200.0.250/24'}
 
@@ -86,6 +88,21 @@ REFERENCE_DRIVERS = {
 # The fake driver reports this volume_backend_name whatever its section
 # says: the volume type's extra spec must match it.
 REFERENCE_VOLUME_BACKEND_NAME = 'fake'
+STANDALONE_PLUGIN = ('manila.network.standalone_network_plugin.'
+                     'StandaloneNetworkPlugin')
+# Manila's dummy driver asks for an admin network address per share
+# server (Arca's driver asks for none; without one every dummy share
+# server fails): its DHSS=True backend gets one from a second standalone
+# plugin, as Manila's own dummy jobs set up. Records only: no interface
+# ever holds these addresses.
+REFERENCE_ADMIN_NETWORK = 'reference_admin_network'
+REFERENCE_ADMIN_NETWORK_OPTIONS = {
+    'network_api_class': STANDALONE_PLUGIN,
+    'standalone_network_plugin_gateway': '10.201.0.1',
+    'standalone_network_plugin_mask': '24',
+    'standalone_network_plugin_network_type': 'flat',
+    'standalone_network_plugin_allowed_ip_ranges': '10.201.0.10-10.201.0.250',
+}
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -458,14 +475,21 @@ class Stack(object):
             driver_handles_share_servers='True',
             arca_share_server_network_mode='vlan',
             arca_share_server_parent_interface='eth0',
-            network_api_class='manila.network.standalone_network_plugin.'
-                              'StandaloneNetworkPlugin',
+            network_api_class=STANDALONE_PLUGIN,
             standalone_network_plugin_gateway='10.%d.0.1' % SERVER_VLAN,
             standalone_network_plugin_mask='24',
             standalone_network_plugin_network_type='vlan',
             standalone_network_plugin_segmentation_id=SERVER_VLAN,
             standalone_network_plugin_allowed_ip_ranges=SERVER_RANGE)
-        backends.write_conf(self.path('manila', 'manila.conf'), {
+        reference_sections = {}
+        if self.reference:
+            dhss_backend.update(
+                admin_network_config_group=REFERENCE_ADMIN_NETWORK,
+                standalone_network_plugin_allowed_ip_ranges=(
+                    REFERENCE_SERVER_RANGE))
+            reference_sections[REFERENCE_ADMIN_NETWORK] = (
+                REFERENCE_ADMIN_NETWORK_OPTIONS)
+        backends.write_conf(self.path('manila', 'manila.conf'), dict({
             'DEFAULT': dict(
                 self._common('manila'),
                 enabled_share_backends='%s,%s' % (nfs_be, dhss_be),
@@ -483,7 +507,7 @@ class Stack(object):
             'oslo_concurrency': {'lock_path': self.path('manila', 'locks')},
             nfs_be: nfs_backend,
             dhss_be: dhss_backend,
-        })
+        }, **reference_sections))
 
     # -- databases and Keystone ---------------------------------------
 
