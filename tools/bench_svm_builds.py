@@ -51,23 +51,6 @@ from tests.lab import harness  # noqa: E402
 POOLS = ['mode=vlan,parent=eth0,vlan=100,cidr=10.100.0.0/24,'
          'range=10.100.0.10-10.100.0.99']
 PREFIX = 'bsvm_'
-# The one reading of the guest's counters: its CPU line, its process
-# starts and its clock ticks per second.
-COUNTERS = ("head -1 /proc/stat; awk '/^processes/ {print $2}' /proc/stat; "
-            "getconf CLK_TCK")
-
-
-def guest_counters(node):
-    """(busy seconds, all seconds, process starts) of the guest so far.
-
-    The reading itself starts a few processes (SSH session, shell, head,
-    awk, getconf): the same few in every reading, reported apart.
-    """
-    cpu, starts, hz = node.sh(COUNTERS).stdout.splitlines()
-    ticks = [int(t) for t in cpu.split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle and iowait
-    hz = float(hz)
-    return (sum(ticks) - idle) / hz, sum(ticks) / hz, int(starts)
 
 
 class Builds(object):
@@ -91,24 +74,24 @@ class Builds(object):
 
     def reading_cost(self):
         """Process starts of one counters reading alone."""
-        first = guest_counters(self.node)
-        return guest_counters(self.node)[2] - first[2]
+        first = self.node.cpu_counters()
+        return self.node.cpu_counters().starts - first.starts
 
     def at_rest(self, seconds=5.0):
         """(share of the CPU busy, process starts a second) at rest."""
-        before = guest_counters(self.node)
+        before = self.node.cpu_counters()
         time.sleep(seconds)
-        after = guest_counters(self.node)
-        return ((after[0] - before[0]) / max(after[1] - before[1], 1e-9),
-                (after[2] - before[2]) / (after[1] - before[1]))
+        after = self.node.cpu_counters()
+        return (harness.busy_share(before, after),
+                (after.starts - before.starts) / (after.total - before.total))
 
     def start_cost(self, count=30):
         """Guest CPU seconds of one process start (``/bin/true``)."""
-        before = guest_counters(self.node)
+        before = self.node.cpu_counters()
         self.node.sh('i=0; while [ $i -lt %d ]; do /bin/true; '
                      'i=$((i+1)); done' % count)
-        after = guest_counters(self.node)
-        return (after[0] - before[0]) / count
+        after = self.node.cpu_counters()
+        return (after.busy - before.busy) / count
 
     def build(self, count):
         """Build ``count`` new projects' SVMs at once, then remove them."""
@@ -119,12 +102,12 @@ class Builds(object):
             self.svm_pools.ensure_svm(project)
             return time.monotonic() - started
 
-        before = guest_counters(self.node)
+        before = self.node.cpu_counters()
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(count) as threads:
             each = list(threads.map(ensure, projects))
         wall = time.monotonic() - started
-        after = guest_counters(self.node)
+        after = self.node.cpu_counters()
         for project in projects:
             self.svm_pools.release_if_unused(
                 self.svm_pools.svm_name(project))
@@ -132,8 +115,9 @@ class Builds(object):
                         % PREFIX).stdout.strip() != '0':
             raise SystemExit('an SVM of the bench was not removed')
         return {'wall': wall, 'slowest': max(each),
-                'busy': after[0] - before[0], 'all': after[1] - before[1],
-                'starts': after[2] - before[2]}
+                'busy': after.busy - before.busy,
+                'share': harness.busy_share(before, after),
+                'starts': after.starts - before.starts}
 
 
 def report(at_once, results, reading, rest, start_cost):
@@ -153,11 +137,9 @@ def report(at_once, results, reading, rest, start_cost):
                                    busy[at_once] / at_once))
     print('%-34s %10s %10.2f' % ('guest CPU busy against one alone', '1.00',
                                  busy[at_once] / busy[1]))
-    shares = [100 * statistics.median(r['busy'] / max(r['all'], 1e-9)
-                                      for r in results[n])
-              for n in (1, at_once)]
-    print('%-34s %9.0f%% %9.0f%%' % (('guest CPU busy (of the wall time)',)
-                                     + tuple(shares)))
+    print('%-34s %9.0f%% %9.0f%%' % ('guest CPU busy (of the wall time)',
+                                     100 * median(1, 'share'),
+                                     100 * median(at_once, 'share')))
     print('%-34s %10.0f %10.0f' % (
         'process starts per SVM', median(1, 'starts') - reading,
         (median(at_once, 'starts') - reading) / at_once))

@@ -38,6 +38,7 @@ Example::
 """
 
 import atexit
+import collections
 import ctypes
 import dataclasses
 import functools
@@ -107,6 +108,12 @@ SUBNET = '10.97.0'          # only ever exists inside the lab namespace
 HOST_ADDRESS = SUBNET + '.254'
 BRIDGE = 'br0'
 CLONE_NEWNET = 0x40000000
+# One reading of a guest's counters: its CPU line, its process starts
+# and its clock ticks per second.
+CPU_COUNTERS = ("head -1 /proc/stat; awk '/^processes/ {print $2}' "
+                "/proc/stat; getconf CLK_TCK")
+CPUCounters = collections.namedtuple('CPUCounters',
+                                     ['busy', 'total', 'starts'])
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _counter = iter(range(1, 1 << 30))
@@ -244,6 +251,12 @@ def netns_connect(netns, host, port, timeout=5.0):
     if 'sock' in box:
         return box['sock']
     raise box.get('err') or socket.timeout('connect to %s timed out' % host)
+
+
+def busy_share(before, after):
+    """Share of the CPU time between two cpu_counters() that was busy."""
+    return (after.busy - before.busy) / max(after.total - before.total,
+                                            1e-9)
 
 
 def connect_agent(params):
@@ -446,6 +459,19 @@ class Node(object):
 
     def sha256(self, path):
         return self.sh('sha256sum %s' % path).stdout.split()[0]
+
+    def cpu_counters(self):
+        """:class:`CPUCounters` of the guest since its boot (/proc/stat).
+
+        ``busy`` and ``total`` CPU seconds (idle and iowait are not
+        busy), ``starts`` processes started. The reading itself starts a
+        few (its SSH session, shell, head, awk, getconf).
+        """
+        cpu, starts, hz = self.sh(CPU_COUNTERS).stdout.splitlines()
+        ticks = [int(t) for t in cpu.split()[1:]]
+        hz = float(hz)
+        return CPUCounters((sum(ticks) - ticks[3] - ticks[4]) / hz,
+                           sum(ticks) / hz, int(starts))
 
     def write_random(self, path, mib):
         """Write ``mib`` MiB of random data to ``path``; its sha256."""

@@ -173,17 +173,6 @@ class ConcurrentServicesTestCase(testtools.TestCase):
         return (int(out[0]) // 1024, int(out[1]), int(out[2]) // 1024,
                 int(out[3]))
 
-    def cpu(self):
-        """The storage node's (total, idle) CPU time: /proc/stat."""
-        fields = [int(f) for f in self.s1.sh(
-            'head -1 /proc/stat').stdout.split()[1:]]
-        return sum(fields), fields[3] + fields[4]
-
-    @staticmethod
-    def busy(before, after):
-        """Share of the CPU time between two cpu() the node was busy."""
-        return 1 - (after[1] - before[1]) / max(1, after[0] - before[0])
-
     def namespaces(self):
         """{SVM: (its global IPv4 addresses, its port 2049 listeners)}."""
         pattern = '|'.join(p + '*' for p in PREFIXES.values())
@@ -237,9 +226,9 @@ class ConcurrentServicesTestCase(testtools.TestCase):
 
         # One SVM build: a new project's first volume, alone (then the
         # first share, for comparison); each SVM goes with its item.
-        cpu = self.cpu()
+        cpu = self.s1.cpu_counters()
         baseline = {s: workers[s].call('baseline') for s in workers}
-        busy_alone = self.busy(cpu, self.cpu())
+        busy_alone = harness.busy_share(cpu, self.s1.cpu_counters())
         for service, item in baseline.items():
             self.assertEqual((None, None),
                              (item['error'], item['delete_error']), service)
@@ -247,12 +236,12 @@ class ConcurrentServicesTestCase(testtools.TestCase):
         self.assertEqual({}, self.records())
         one_build = baseline['cinder']['elapsed']
 
-        cpu, started = self.cpu(), time.monotonic()
+        cpu, started = self.s1.cpu_counters(), time.monotonic()
         for worker in workers.values():
             worker.send('create')
         results = {s: w.receive('create') for s, w in workers.items()}
         wall = time.monotonic() - started
-        busy = self.busy(cpu, self.cpu())
+        busy = harness.busy_share(cpu, self.s1.cpu_counters())
         items = [dict(item, service=service)
                  for service, result in results.items()
                  for item in result['items']]
